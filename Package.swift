@@ -1,0 +1,58 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Paddock",
+    products: [
+        .executable(name: "paddock", targets: ["paddock"]),
+        .library(name: "PaddockCore", targets: ["PaddockCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        // System libraries from Debian, linked through pkg-config. C stays here.
+        .systemLibrary(
+            name: "CSeccomp",
+            pkgConfig: "libseccomp",
+            providers: [.apt(["libseccomp-dev"])]
+        ),
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+
+        .target(name: "PaddockCore", dependencies: ["CYAML"]),
+        .target(
+            name: "PaddockCLI",
+            dependencies: [
+                "PaddockCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "paddock",
+            dependencies: ["PaddockCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        .testTarget(name: "PaddockCoreTests", dependencies: ["PaddockCore"]),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["CSeccomp", "CYAML", "CSQLite"]),
+        .testTarget(name: "PaddockCLITests", dependencies: ["PaddockCore", "paddock"]),
+    ]
+)
+
+// The same settings on every Swift target.
+for target in package.targets where [.executable, .test, .regular].contains(target.type) {
+    var settings = target.swiftSettings ?? []
+    settings.append(.swiftLanguageMode(.v6))
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}
