@@ -51,7 +51,7 @@ extension ManifestReport {
 
     private static func line(_ kind: String, _ problem: PaddockError) -> String {
         let field = problem.field.map { "\($0): " } ?? ""
-        let place = problem.details["line"].map { " (line \($0))" } ?? ""
+        let place = problem.message.contains("line") ? "" : problem.details["line"].map { " (line \($0))" } ?? ""
         let code = kind == "error" ? " \(problem.code.rawValue)" : ""
         return "\(kind)\(code)  \(field)\(problem.message)\(place)\n"
     }
