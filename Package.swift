@@ -41,9 +41,11 @@ let package = Package(
             dependencies: ["PaddockCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
-        .testTarget(name: "PaddockCoreTests", dependencies: ["PaddockCore"]),
+        // Fixtures, fuzzing and process helpers shared by the test targets.
+        .target(name: "PaddockTestSupport", dependencies: ["PaddockCore"], path: "Tests/PaddockTestSupport"),
+        .testTarget(name: "PaddockCoreTests", dependencies: ["PaddockCore", "PaddockTestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSeccomp", "CYAML", "CSQLite"]),
-        .testTarget(name: "PaddockCLITests", dependencies: ["PaddockCore", "paddock"]),
+        .testTarget(name: "PaddockCLITests", dependencies: ["PaddockCore", "PaddockTestSupport", "paddock"]),
     ]
 )
 

@@ -1,5 +1,6 @@
 import Foundation
 import PaddockCore
+import PaddockTestSupport
 import Testing
 
 /// Every rule of the seed, and the acceptance list of `paddock validate`.
@@ -61,10 +62,9 @@ import Testing
     }
 
     @Test func toolsAndModelsTogetherIs103() {
-        let yaml = Fixture.weather(replacing: "endpoints:\n  - provider", with: "tools:\n  - provider")
-            + "models:\n  - provider: m\n    items:\n      - {name: chat}\n"
-        let codes = Fixture.codes(yaml)
-        #expect(codes.contains(103))
+        let yaml = Fixture.tool + "models:\n  - provider: m\n    items:\n      - {name: chat}\n"
+        #expect(Fixture.codes(Fixture.tool) == [])
+        #expect(Fixture.codes(yaml) == [103])
         #expect(Fixture.load(yaml).errors.contains { $0.message.contains("tools and models") })
     }
 

@@ -1,4 +1,5 @@
 import PaddockCore
+import PaddockTestSupport
 import Testing
 
 @Suite struct ByteSizeTests {

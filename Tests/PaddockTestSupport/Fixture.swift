@@ -1,10 +1,10 @@
-import Foundation
-import PaddockCore
+public import Foundation
+public import PaddockCore
 
 /// Manifests and plugin directories for tests.
-enum Fixture {
+public enum Fixture {
     /// A valid extension manifest with every section filled in.
-    static let weather = """
+    public static let weather = """
         name: weather-forecast
         author: "Dify Team"
         version: "1.0.0"
@@ -35,29 +35,33 @@ enum Fixture {
 
         """
 
+    /// The weather plugin as a tool plugin: its endpoint turned into a tool.
+    public static let tool = weather(replacing: "endpoints:\n  - provider", with: "tools:\n  - provider")
+        .replacingOccurrences(of: "path: /weather\n        method: GET", with: "name: current_weather")
+
     /// The weather manifest with `old` replaced by `new` (which must occur).
-    static func weather(replacing old: String, with new: String) -> String {
+    public static func weather(replacing old: String, with new: String) -> String {
         precondition(weather.contains(old), "fixture has no '\(old)'")
         return weather.replacingOccurrences(of: old, with: new)
     }
 
     /// The weather manifest with extra top-level text appended.
-    static func weather(appending extra: String) -> String {
+    public static func weather(appending extra: String) -> String {
         weather + extra
     }
 
-    static func load(_ yaml: String) -> ManifestReport {
+    public static func load(_ yaml: String) -> ManifestReport {
         ManifestLoader().load(yaml: Array(yaml.utf8))
     }
 
     /// The error codes of a manifest, in report order.
-    static func codes(_ yaml: String) -> [Int] {
+    public static func codes(_ yaml: String) -> [Int] {
         load(yaml).errors.map(\.code.rawValue)
     }
 
     /// Writes a plugin directory holding `manifest` and empty `files`, runs
     /// `body` on it and removes it.
-    static func withPlugin<T>(
+    public static func withPlugin<T>(
         manifest: String,
         files: [String] = ["main.py", "endpoints/weather.py"],
         _ body: (URL) throws -> T
@@ -74,4 +78,22 @@ enum Fixture {
         }
         return try body(directory)
     }
+
+    /// Valid manifests of each plugin type, for mutation.
+    public static let fuzzSeeds = [
+        Fixture.weather,
+        tool,
+        """
+        name: mini-llm
+        author: me
+        version: 0.1.0
+        type: model
+        description: a model
+        runner: {language: python, entrypoint: main.py}
+        models:
+          - provider: mini
+            items:
+              - {name: chat, model_type: llm, parameters: [{name: temperature, type: number, min: 0, max: 2, default: 0.7}]}
+        """,
+    ]
 }

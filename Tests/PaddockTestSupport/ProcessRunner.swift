@@ -1,0 +1,86 @@
+public import Foundation
+import Glibc
+
+/// Runs built executables for tests with `posix_spawn` (Foundation's
+/// `Process` costs ~50 ms a start, too slow for thousands of runs).
+public enum ProcessRunner {
+    /// What a finished process left behind.
+    public struct Result: Sendable {
+        /// The exit status, or nil when a signal ended the process.
+        public var status: Int32?
+        /// The signal that ended the process, if any.
+        public var signal: Int32?
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// The directory of the build products: the test bundle runs from it.
+    public static var productsDirectory: URL {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    }
+
+    /// A built executable of this package, such as `paddock`.
+    public static func product(_ name: String) -> URL {
+        productsDirectory.appendingPathComponent(name)
+    }
+
+    /// Runs `executable` with `arguments` and waits for it.
+    public static func run(_ executable: URL, _ arguments: [String]) throws -> Result {
+        var outPipe: [Int32] = [0, 0]
+        var errPipe: [Int32] = [0, 0]
+        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw POSIXError(.EMFILE) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        for fd in outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+
+        let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable.path, &actions, nil, argv, environ)
+        close(outPipe[1])
+        close(errPipe[1])
+        defer {
+            close(outPipe[0])
+            close(errPipe[0])
+        }
+        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .ENOENT) }
+
+        let (stdout, stderr) = drain(outPipe[0], errPipe[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exited = status & 0x7f == 0
+        return Result(
+            status: exited ? (status >> 8) & 0xff : nil,
+            signal: exited ? nil : status & 0x7f,
+            stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self)
+        )
+    }
+
+    /// Reads both pipes to their ends, whichever fills first.
+    private static func drain(_ out: Int32, _ err: Int32) -> ([UInt8], [UInt8]) {
+        var collected: [Int32: [UInt8]] = [out: [], err: []]
+        var open = [out, err]
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while !open.isEmpty {
+            var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            guard poll(&fds, nfds_t(fds.count), -1) >= 0 else {
+                if errno == EINTR { continue }
+                break
+            }
+            for entry in fds where entry.revents != 0 {
+                let count = read(entry.fd, &buffer, buffer.count)
+                if count > 0 {
+                    collected[entry.fd]! += buffer[..<count]
+                } else if count == 0 || errno != EINTR {
+                    open.removeAll { $0 == entry.fd }
+                }
+            }
+        }
+        return (collected[out]!, collected[err]!)
+    }
+}
