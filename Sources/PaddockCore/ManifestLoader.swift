@@ -1,4 +1,5 @@
 public import Foundation
+import Glibc
 
 /// Reads, decodes and validates a plugin's `manifest.yaml`.
 public struct ManifestLoader: Sendable {
@@ -24,6 +25,13 @@ public struct ManifestLoader: Sendable {
         guard FileManager.default.fileExists(atPath: file.path) else {
             return ManifestReport(
                 error: PaddockError(.configurationMissing, "'\(directory.path)' has no \(Self.fileName)")
+            )
+        }
+        // A FIFO or device would block or never end: read regular files only.
+        var info = stat()
+        guard stat(file.path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            return ManifestReport(
+                error: PaddockError(.wrongFormat, "'\(file.path)' is not a regular file")
             )
         }
         do {

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import PaddockCore
 import PaddockTestSupport
 import Testing
@@ -169,6 +170,16 @@ import Testing
             return ManifestLoader().load(directory: directory)
         }
         #expect(empty.errors.map(\.code.rawValue) == [101])
+    }
+
+    @Test func manifestThatIsNotARegularFileIs102() throws {
+        let report = try Fixture.withPlugin(manifest: "", files: []) { directory in
+            let manifest = directory.appendingPathComponent("manifest.yaml")
+            try FileManager.default.removeItem(at: manifest)
+            #expect(mkfifo(manifest.path, 0o600) == 0)
+            return ManifestLoader().load(directory: directory)
+        }
+        #expect(report.errors.map(\.code.rawValue) == [102])
     }
 
     @Test func allProblemsAreReportedAtOnce() {
