@@ -8,7 +8,8 @@ let package = Package(
         .library(name: "PaddockCore", targets: ["PaddockCore"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // System libraries from Debian, linked through pkg-config. C stays here.
@@ -28,7 +29,10 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
 
-        .target(name: "PaddockCore", dependencies: ["CYAML"]),
+        .target(
+            name: "PaddockCore",
+            dependencies: ["CYAML", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         .target(
             name: "PaddockCLI",
             dependencies: [

@@ -39,7 +39,7 @@ struct InitCommand: ParsableCommand {
             printError(error)
             throw ExitCode.failure
         }
-        let report = ManifestLoader().load(directory: directory)
+        let report = ManifestLoader().load(directory: directory.path)
         guard report.isValid else {
             print(report.humanText(for: directory.path), terminator: "")
             throw ExitCode.failure

@@ -17,7 +17,7 @@ struct ValidateCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let report = ManifestLoader().load(directory: URL(fileURLWithPath: directory))
+        let report = ManifestLoader().load(directory: directory)
         if json {
             print(try report.jsonText())
         } else {

@@ -1,5 +1,3 @@
-public import Foundation
-import Glibc
 
 /// Reads, decodes and validates a plugin's `manifest.yaml`.
 public struct ManifestLoader: Sendable {
@@ -13,43 +11,32 @@ public struct ManifestLoader: Sendable {
 
     /// Loads the manifest of the plugin in `directory` and checks every rule,
     /// including that the files it declares exist there.
-    public func load(directory: URL) -> ManifestReport {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue
-        else {
+    public func load(directory: String) -> ManifestReport {
+        guard FileSystem.kind(of: directory) == .directory else {
             return ManifestReport(
-                error: PaddockError(.configurationMissing, "plugin directory '\(directory.path)' does not exist")
+                error: PaddockError(.configurationMissing, "plugin directory '\(directory)' does not exist")
             )
         }
-        let file = directory.appendingPathComponent(Self.fileName)
-        guard FileManager.default.fileExists(atPath: file.path) else {
-            return ManifestReport(
-                error: PaddockError(.configurationMissing, "'\(directory.path)' has no \(Self.fileName)")
-            )
-        }
-        // A FIFO or device would block or never end: read regular files only.
-        var info = stat()
-        guard stat(file.path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            return ManifestReport(
-                error: PaddockError(.wrongFormat, "'\(file.path)' is not a regular file")
-            )
-        }
-        do {
-            let handle = try FileHandle(forReadingFrom: file)
-            defer { try? handle.close() }
-            // One byte past the limit is enough to know the file is too large.
-            let data = try handle.read(upToCount: parser.maximumBytes + 1) ?? Data()
-            return load(yaml: [UInt8](data), directory: directory)
-        } catch {
-            return ManifestReport(
-                error: PaddockError(.fileLimitExceeded, "cannot read \(file.path): \(error.localizedDescription)")
-            )
+        let file = FileSystem.join(directory, Self.fileName)
+        switch FileSystem.kind(of: file) {
+        case nil:
+            return ManifestReport(error: PaddockError(.configurationMissing, "'\(directory)' has no \(Self.fileName)"))
+        case .directory, .other:
+            // A FIFO or device would block or never end: read regular files only.
+            return ManifestReport(error: PaddockError(.wrongFormat, "'\(file)' is not a regular file"))
+        case .regular:
+            do {
+                // One byte past the limit is enough to know the file is too large.
+                return load(yaml: try FileSystem.read(file, limit: parser.maximumBytes + 1), directory: directory)
+            } catch {
+                return ManifestReport(error: error)
+            }
         }
     }
 
     /// Decodes and validates manifest text. With a `directory`, declared
     /// files are checked too.
-    public func load(yaml bytes: [UInt8], directory: URL? = nil) -> ManifestReport {
+    public func load(yaml bytes: [UInt8], directory: String? = nil) -> ManifestReport {
         let root: YAMLNode
         do {
             guard let parsed = try parser.parse(bytes) else {
@@ -73,7 +60,7 @@ public struct ManifestLoader: Sendable {
 
     /// Loads a manifest that must be valid.
     /// - Throws: the first ``PaddockError`` when it is not.
-    public func manifest(in directory: URL) throws -> Manifest {
+    public func manifest(in directory: String) throws -> Manifest {
         let report = load(directory: directory)
         if let manifest = report.manifest { return manifest }
         throw report.errors.first ?? PaddockError(.wrongFormat, "invalid manifest")

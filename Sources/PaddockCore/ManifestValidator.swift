@@ -1,5 +1,3 @@
-import Foundation
-
 /// The seed's rules over a whole decoded manifest: forbidden combinations,
 /// one provider per section, endpoint methods covered by
 /// `permission.endpoints`, declared files present, unique names.
@@ -10,7 +8,7 @@ struct ManifestValidator {
     let root: YAMLDecoder
     let manifest: Manifest
     /// The plugin directory, for checking declared files; nil skips that check.
-    let directory: URL?
+    let directory: String?
 
     private var diagnostics: YAMLDiagnostics { root.diagnostics }
 
@@ -168,9 +166,7 @@ struct ManifestValidator {
                 field.problem(.wrongFormat, "'\(path)' must be a path inside the plugin directory")
                 continue
             }
-            var isDirectory: ObjCBool = false
-            let url = directory.appendingPathComponent(path)
-            if !FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) || isDirectory.boolValue {
+            if FileSystem.kind(of: FileSystem.join(directory, path)) != .regular {
                 field.problem(.dependencyUnavailable, "declared file '\(path)' does not exist in the plugin directory")
             }
         }

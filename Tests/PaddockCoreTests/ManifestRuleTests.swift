@@ -7,7 +7,7 @@ import Testing
 /// Every rule of the seed, and the acceptance list of `paddock validate`.
 @Suite struct ManifestRuleTests {
     @Test func validManifestDecodesWithNormalisedValues() throws {
-        let report = try Fixture.withPlugin(manifest: Fixture.weather) { ManifestLoader().load(directory: $0) }
+        let report = try Fixture.withPlugin(manifest: Fixture.weather) { ManifestLoader().load(directory: $0.path) }
         #expect(report.errors.isEmpty, "\(report.errors)")
         let manifest = try #require(report.manifest)
         #expect(manifest.name == "weather-forecast")
@@ -142,7 +142,7 @@ import Testing
 
     @Test func missingSourceFileIs105() throws {
         let report = try Fixture.withPlugin(manifest: Fixture.weather, files: ["main.py"]) {
-            ManifestLoader().load(directory: $0)
+            ManifestLoader().load(directory: $0.path)
         }
         #expect(report.errors.map(\.code.rawValue) == [105])
         #expect(report.errors.first?.field == "endpoints[0].items[0].source")
@@ -150,7 +150,7 @@ import Testing
 
     @Test func missingEntrypointIs105() throws {
         let report = try Fixture.withPlugin(manifest: Fixture.weather, files: ["endpoints/weather.py"]) {
-            ManifestLoader().load(directory: $0)
+            ManifestLoader().load(directory: $0.path)
         }
         #expect(report.errors.map(\.code.rawValue) == [105])
         #expect(report.errors.first?.field == "runner.entrypoint")
@@ -158,16 +158,16 @@ import Testing
 
     @Test func sourceOutsideThePluginIs102() throws {
         let yaml = Fixture.weather(replacing: "source: endpoints/weather.py", with: "source: ../../etc/passwd")
-        let report = try Fixture.withPlugin(manifest: yaml) { ManifestLoader().load(directory: $0) }
+        let report = try Fixture.withPlugin(manifest: yaml) { ManifestLoader().load(directory: $0.path) }
         #expect(report.errors.map(\.code.rawValue) == [102])
     }
 
     @Test func missingDirectoryAndMissingManifestAre101() throws {
-        let missing = ManifestLoader().load(directory: URL(fileURLWithPath: "/nonexistent/paddock-plugin"))
+        let missing = ManifestLoader().load(directory: "/nonexistent/paddock-plugin")
         #expect(missing.errors.map(\.code.rawValue) == [101])
         let empty = try Fixture.withPlugin(manifest: "", files: []) { directory in
             try FileManager.default.removeItem(at: directory.appendingPathComponent("manifest.yaml"))
-            return ManifestLoader().load(directory: directory)
+            return ManifestLoader().load(directory: directory.path)
         }
         #expect(empty.errors.map(\.code.rawValue) == [101])
     }
@@ -177,7 +177,7 @@ import Testing
             let manifest = directory.appendingPathComponent("manifest.yaml")
             try FileManager.default.removeItem(at: manifest)
             #expect(mkfifo(manifest.path, 0o600) == 0)
-            return ManifestLoader().load(directory: directory)
+            return ManifestLoader().load(directory: directory.path)
         }
         #expect(report.errors.map(\.code.rawValue) == [102])
     }
