@@ -1,15 +1,15 @@
 import Glibc
 import SystemPackage
 
-/// The few file-system questions Core asks, without Foundation so that the
+/// The few file-system questions Paddock asks, without Foundation so that the
 /// sandbox launcher, which links Core, starts in well under a millisecond.
-enum FileSystem {
-    enum Kind {
+public enum FileSystem {
+    public enum Kind: Sendable {
         case regular, directory, other
     }
 
     /// What is at `path` (following symbolic links), or nil when nothing is.
-    static func kind(of path: String) -> Kind? {
+    public static func kind(of path: String) -> Kind? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         switch info.st_mode & S_IFMT {
@@ -21,7 +21,7 @@ enum FileSystem {
 
     /// Reads at most `limit` bytes of a file.
     /// - Throws: ``PaddockError`` 302 when the file cannot be opened or read.
-    static func read(_ path: String, limit: Int) throws(PaddockError) -> [UInt8] {
+    public static func read(_ path: String, limit: Int) throws(PaddockError) -> [UInt8] {
         do {
             let file = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
             return try file.closeAfter {
@@ -40,7 +40,7 @@ enum FileSystem {
     }
 
     /// `base` and `component` joined with one slash.
-    static func join(_ base: String, _ component: String) -> String {
+    public static func join(_ base: String, _ component: String) -> String {
         base.hasSuffix("/") ? base + component : base + "/" + component
     }
 }

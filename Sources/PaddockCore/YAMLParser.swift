@@ -151,3 +151,15 @@ private struct TreeBuilder {
         return try build(node, in: &document, depth: depth + 1)
     }
 }
+
+extension YAMLParser {
+    /// Parses the YAML file at `path`.
+    /// - Throws: ``PaddockError`` 101 when the file does not exist, 302 when
+    ///   it cannot be read, 102 as ``parse(_:)``.
+    public func parse(contentsOf path: String) throws(PaddockError) -> YAMLNode? {
+        guard FileSystem.kind(of: path) == .regular else {
+            throw PaddockError(.configurationMissing, "\(path) does not exist or is not a regular file")
+        }
+        return try parse(FileSystem.read(path, limit: maximumBytes + 1))
+    }
+}

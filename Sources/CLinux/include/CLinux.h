@@ -1,0 +1,100 @@
+// What Swift cannot call directly on Linux: variadic calls, raw syscalls
+// without glibc wrappers, and Landlock's structs and constants (Debian's
+// kernel headers predate the Landlock ABI versions Paddock uses).
+// Static inline wrappers only, prefixed paddock_; no logic.
+#ifndef PADDOCK_CLINUX_H
+#define PADDOCK_CLINUX_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <grp.h>
+#include <sched.h>
+#include <stdint.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#ifndef __NR_close_range
+#define __NR_close_range 436
+#endif
+#ifndef __NR_landlock_create_ruleset
+#define __NR_landlock_create_ruleset 444
+#define __NR_landlock_add_rule 445
+#define __NR_landlock_restrict_self 446
+#endif
+
+static inline int paddock_set_no_new_privs(void) {
+    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+static inline int paddock_get_no_new_privs(void) {
+    return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
+}
+
+static inline int paddock_set_parent_death_signal(int signal) {
+    return prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0);
+}
+
+static inline int paddock_set_dumpable(int dumpable) {
+    return prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+}
+
+static inline int paddock_close_range(unsigned int first, unsigned int last) {
+    return (int)syscall(__NR_close_range, first, last, 0);
+}
+
+static inline int paddock_unshare(int flags) {
+    return unshare(flags);
+}
+
+static inline int paddock_clear_groups(void) {
+    return setgroups(0, NULL);
+}
+
+static inline int paddock_setresuid(uid_t uid) {
+    return setresuid(uid, uid, uid);
+}
+
+static inline int paddock_setresgid(gid_t gid) {
+    return setresgid(gid, gid, gid);
+}
+
+static inline const int paddock_clone_newnet(void) { return CLONE_NEWNET; }
+static inline const int paddock_clone_newuser(void) { return CLONE_NEWUSER; }
+
+// Landlock (linux/landlock.h), up to ABI 7.
+struct paddock_landlock_ruleset_attr {
+    uint64_t handled_access_fs;
+    uint64_t handled_access_net;
+    uint64_t scoped;
+};
+
+struct paddock_landlock_path_beneath_attr {
+    uint64_t allowed_access;
+    int32_t parent_fd;
+} __attribute__((packed));
+
+#define PADDOCK_LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
+#define PADDOCK_LANDLOCK_RULE_PATH_BENEATH 1
+
+static inline int paddock_landlock_abi_version(void) {
+    return (int)syscall(__NR_landlock_create_ruleset, NULL, 0, PADDOCK_LANDLOCK_CREATE_RULESET_VERSION);
+}
+
+/// `size` selects how much of the attribute the kernel reads: 8 bytes
+/// before ABI 4, 16 before ABI 6, 24 from ABI 6 on.
+static inline int paddock_landlock_create_ruleset(const struct paddock_landlock_ruleset_attr *attr, size_t size) {
+    return (int)syscall(__NR_landlock_create_ruleset, attr, size, 0);
+}
+
+static inline int paddock_landlock_add_path_rule(int ruleset, uint64_t access, int parent_fd) {
+    struct paddock_landlock_path_beneath_attr attr = { .allowed_access = access, .parent_fd = parent_fd };
+    return (int)syscall(__NR_landlock_add_rule, ruleset, PADDOCK_LANDLOCK_RULE_PATH_BENEATH, &attr, 0);
+}
+
+static inline int paddock_landlock_restrict_self(int ruleset) {
+    return (int)syscall(__NR_landlock_restrict_self, ruleset, 0);
+}
+
+#endif

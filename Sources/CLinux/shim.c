@@ -1,0 +1,2 @@
+// CLinux is header-only: every wrapper is static inline in CLinux.h.
+#include "CLinux.h"

@@ -1,0 +1,76 @@
+public import PaddockCore
+
+/// Everything the launcher applies to one plugin process: a profile with
+/// its overrides resolved.
+public struct SandboxPolicy: Sendable, Equatable {
+    public var profile: SandboxProfile
+    /// Outbound AF_INET/AF_INET6 sockets allowed, and no private network namespace.
+    public var allowNetwork: Bool
+    /// The uid and gid to run as; nil keeps the caller's (only when not root).
+    public var credentials: Credentials?
+    /// cgroup directories to join before exec (one per v1 hierarchy, or one v2 cgroup).
+    public var cgroups: [String]
+    /// Inherited descriptors that stay open, besides 0, 1 and 2.
+    public var keptDescriptors: [Int32]
+    /// Kill the plugin when the process that started the launcher dies.
+    public var dieWithParent: Bool
+
+    /// The seccomp policy with the network rules added when network is allowed.
+    public var seccomp: SeccompPolicy {
+        var policy = profile.seccomp
+        if allowNetwork { policy.conditional += profile.networkRules }
+        return policy
+    }
+
+    public var limits: ResourceLimits { profile.limits }
+
+    /// A uid and gid.
+    public struct Credentials: Sendable, Equatable {
+        public var uid: UInt32
+        public var gid: UInt32
+
+        public init(uid: UInt32, gid: UInt32) {
+            self.uid = uid
+            self.gid = gid
+        }
+
+        /// `nobody`/`nogroup`, the standalone default when started as root.
+        public static let nobody = Credentials(uid: 65_534, gid: 65_534)
+    }
+
+    /// Resolves a profile with overrides: a given memory cap, CPU limit or
+    /// file-size limit replaces the profile's; paths and variables are added.
+    public init(profile: SandboxProfile, overrides: SandboxOverrides) {
+        var profile = profile
+        if let memory = overrides.memory { profile.limits.memory = memory }
+        if let cpu = overrides.cpuSeconds { profile.limits.cpuSeconds = cpu }
+        if let fileSize = overrides.fileSize { profile.limits.fileSize = fileSize }
+        profile.readable += overrides.readable
+        profile.writable += overrides.writable
+        profile.environment.merge(overrides.environment) { _, new in new }
+        self.profile = profile
+        allowNetwork = profile.allowsNetwork || overrides.allowNetwork
+        credentials = overrides.credentials
+        cgroups = overrides.cgroups
+        keptDescriptors = overrides.keptDescriptors
+        dieWithParent = overrides.dieWithParent
+    }
+}
+
+/// What the caller of the launcher decides on top of a profile: the
+/// `paddock-sandbox` flags, or what the supervisor derives from a manifest.
+public struct SandboxOverrides: Sendable, Equatable {
+    public var memory: ByteSize?
+    public var cpuSeconds: Int?
+    public var fileSize: ByteSize?
+    public var allowNetwork = false
+    public var readable: [String] = []
+    public var writable: [String] = []
+    public var keptDescriptors: [Int32] = []
+    public var credentials: SandboxPolicy.Credentials?
+    public var cgroups: [String] = []
+    public var environment: [String: String] = [:]
+    public var dieWithParent = false
+
+    public init() {}
+}
