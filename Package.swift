@@ -65,7 +65,9 @@ let package = Package(
         .testTarget(name: "PaddockCLITests", dependencies: ["PaddockCore", "PaddockTestSupport", "paddock"]),
         .testTarget(
             name: "PaddockSandboxTests",
-            dependencies: ["PaddockSandbox", "PaddockTestSupport", "paddock-sandbox"]
+            // Runs the built paddock-sandbox (not linked: it is a static executable).
+            dependencies: ["PaddockSandbox", "PaddockTestSupport"],
+            exclude: ["Programs"]
         ),
     ]
 )

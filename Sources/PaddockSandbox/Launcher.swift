@@ -21,6 +21,7 @@ public enum Launcher {
         let environment = Environment(policy.profile.environment)
         let program = try step(.program) { () throws(PaddockError) in try environment.resolve(arguments.program) }
         _ = setsid()  // Fails only when already a session leader, which is as good.
+        resetSignals()
         try step(.cgroup) { () throws(PaddockError) in try join(policy.cgroups) }
         try step(.limits) { () throws(PaddockError) in try ResourceLimiter.apply(policy.limits) }
         let privateNetwork = try step(.namespace) { () throws(PaddockError) in try isolateNetwork(policy) }
@@ -67,6 +68,20 @@ public enum Launcher {
         guard paddock_close_range(next, UInt32.max) == 0 else {
             throw PaddockError(.sandboxViolation, "close_range failed: \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// Gives the plugin default signal handling and an empty signal mask:
+    /// ignored signals survive exec, and a caller that ignores SIGXFSZ or
+    /// SIGXCPU would otherwise hide the limits that raise them.
+    private static func resetSignals() {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = SIG_DFL
+        for signal in 1..<Int32(65) where signal != SIGKILL && signal != SIGSTOP {
+            sigaction(signal, &action, nil)
+        }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        sigprocmask(SIG_SETMASK, &empty, nil)
     }
 
     /// Moves this process into each cgroup (its `cgroup.procs`).

@@ -1,18 +1,43 @@
 public import PaddockCore
 
 extension SandboxProfile {
-    /// Reads a profile file.
+    /// Reads a profile file, and the profiles it `extends`.
     /// - Throws: ``PaddockError`` 101 when the file is missing, 102 with every
     ///   problem when it does not parse or does not fit the format.
     public static func load(path: String) throws(PaddockError) -> SandboxProfile {
-        let node: YAMLNode?
+        try decode(resolvedNode(path: path, depth: 0), source: path)
+    }
+
+    /// The profile's mapping with `extends: PARENT` resolved: the parent's
+    /// top-level keys, each replaced whole by the child's when it has it.
+    private static func resolvedNode(path: String, depth: Int) throws(PaddockError) -> YAMLNode {
+        guard depth < 4 else { throw PaddockError(.wrongFormat, "sandbox profile \(path): 'extends' nests too deep") }
+        let parsed: YAMLNode?
         do {
-            node = try YAMLParser(maximumBytes: 256 << 10).parse(contentsOf: path)
+            parsed = try YAMLParser(maximumBytes: 256 << 10).parse(contentsOf: path)
         } catch {
             throw PaddockError(error.code, "sandbox profile \(path): \(error.message)", details: error.details)
         }
-        guard let node else { throw PaddockError(.configurationMissing, "sandbox profile \(path) is empty") }
-        return try decode(node, source: path)
+        guard let node = parsed, case .mapping(var pairs) = node.kind else {
+            throw PaddockError(.wrongFormat, "sandbox profile \(path) is not a mapping")
+        }
+        guard let index = pairs.firstIndex(where: { $0.key.kind == .scalar("extends", quoted: false) }) else {
+            return node
+        }
+        guard case .scalar(let parentName, _) = pairs[index].value.kind else {
+            throw PaddockError(.wrongFormat, "sandbox profile \(path): 'extends' names a profile file")
+        }
+        pairs.remove(at: index)
+        let directory = path.contains("/") ? String(path[...path.lastIndex(of: "/")!]) : ""
+        let parentPath = parentName.hasPrefix("/") ? parentName : directory + parentName
+        guard case .mapping(let inherited) = try resolvedNode(path: parentPath, depth: depth + 1).kind else {
+            return node
+        }
+        let overridden = Set(pairs.compactMap { if case .scalar(let key, _) = $0.key.kind { key } else { nil } })
+        let kept = inherited.filter { pair in
+            if case .scalar(let key, _) = pair.key.kind { !overridden.contains(key) } else { true }
+        }
+        return YAMLNode(.mapping(kept + pairs), line: node.line, column: node.column)
     }
 
     /// Decodes a parsed profile.

@@ -12,6 +12,10 @@ public enum ProcessRunner {
         public var signal: Int32?
         public var stdout: String
         public var stderr: String
+        /// The raw status from `wait4`, for death classification.
+        public var waitStatus: Int32
+        /// The peak resident size of the process, in bytes.
+        public var maxResidentBytes: Int
     }
 
     /// The directory of the build products: the test bundle runs from it.
@@ -24,8 +28,9 @@ public enum ProcessRunner {
         productsDirectory.appendingPathComponent(name)
     }
 
-    /// Runs `executable` with `arguments` and waits for it.
-    public static func run(_ executable: URL, _ arguments: [String]) throws -> Result {
+    /// Runs `executable` with `arguments` and waits for it. `environment`
+    /// adds to (or replaces in) this process's environment.
+    public static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
         guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw POSIXError(.EMFILE) }
@@ -39,8 +44,12 @@ public enum ProcessRunner {
 
         let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        var variables = ProcessInfo.processInfo.environment
+        variables.merge(environment) { _, new in new }
+        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable.path, &actions, nil, argv, environ)
+        let spawned = posix_spawn(&pid, executable.path, &actions, nil, argv, envp)
         close(outPipe[1])
         close(errPipe[1])
         defer {
@@ -51,13 +60,16 @@ public enum ProcessRunner {
 
         let (stdout, stderr) = drain(outPipe[0], errPipe[0])
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         let exited = status & 0x7f == 0
         return Result(
             status: exited ? (status >> 8) & 0xff : nil,
             signal: exited ? nil : status & 0x7f,
             stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self)
+            stderr: String(decoding: stderr, as: UTF8.self),
+            waitStatus: status,
+            maxResidentBytes: usage.ru_maxrss * 1024
         )
     }
 
