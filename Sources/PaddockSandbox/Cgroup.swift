@@ -55,6 +55,14 @@ public struct Cgroup: Sendable, Equatable {
         public var oomKills: Int
         /// Times usage reached the limit.
         public var limitHits: Int
+
+        public init(limit: Int?, current: Int?, peak: Int?, oomKills: Int, limitHits: Int) {
+            self.limit = limit
+            self.current = current
+            self.peak = peak
+            self.oomKills = oomKills
+            self.limitHits = limitHits
+        }
     }
 
     /// Reads the memory counters.
