@@ -53,6 +53,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Spawn-to-exit timings for `make bench`.
+        .executableTarget(name: "paddock-bench"),
         .executableTarget(
             name: "paddock",
             dependencies: ["PaddockCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]

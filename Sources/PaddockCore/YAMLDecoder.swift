@@ -7,20 +7,28 @@
 /// once.
 public struct YAMLDecoder {
     public let node: YAMLNode
-    /// The field path of ``node`` from the document root; empty at the root.
-    public let path: String
+    /// Where ``node`` is, kept as a chain and rendered only when a problem
+    /// needs it: formatting every path up front was most of decoding's cost.
+    private let location: FieldLocation?
     public let diagnostics: YAMLDiagnostics
 
-    public init(node: YAMLNode, path: String = "", diagnostics: YAMLDiagnostics) {
+    public init(node: YAMLNode, diagnostics: YAMLDiagnostics) {
+        self.init(node: node, location: nil, diagnostics: diagnostics)
+    }
+
+    private init(node: YAMLNode, location: FieldLocation?, diagnostics: YAMLDiagnostics) {
         self.node = node
-        self.path = path
+        self.location = location
         self.diagnostics = diagnostics
     }
+
+    /// The field path of ``node`` from the document root (`endpoints[0].items[1].method`); empty at the root.
+    public var path: String { location?.rendered ?? "" }
 
     /// The same position with a diagnostics of its own, for reading a value
     /// again without reporting its problems twice.
     public var quiet: YAMLDecoder {
-        YAMLDecoder(node: node, path: path, diagnostics: YAMLDiagnostics())
+        YAMLDecoder(node: node, location: location, diagnostics: YAMLDiagnostics())
     }
 
     // MARK: Problems
@@ -58,11 +66,11 @@ public struct YAMLDecoder {
         var seen: Set<String> = []
         for (key, _) in pairs {
             guard case .scalar(let name, _) = key.kind else {
-                YAMLDecoder(node: key, path: path, diagnostics: diagnostics)
+                YAMLDecoder(node: key, location: location, diagnostics: diagnostics)
                     .problem(.wrongFormat, "mapping keys must be plain strings, found \(key.kindName)")
                 continue
             }
-            let child = YAMLDecoder(node: key, path: joined(name), diagnostics: diagnostics)
+            let child = YAMLDecoder(node: key, location: .key(name, parent: location), diagnostics: diagnostics)
             if !seen.insert(name).inserted {
                 child.problem(.wrongFormat, "duplicate key '\(name)'")
             } else if !known.contains(name) {
@@ -77,7 +85,8 @@ public struct YAMLDecoder {
         guard case .mapping(let pairs) = node.kind else { return nil }
         for (keyNode, value) in pairs {
             if case .scalar(key, _) = keyNode.kind {
-                return value.isNull ? nil : YAMLDecoder(node: value, path: joined(key), diagnostics: diagnostics)
+                return value.isNull
+                    ? nil : YAMLDecoder(node: value, location: .key(key, parent: location), diagnostics: diagnostics)
             }
         }
         return nil
@@ -107,7 +116,7 @@ public struct YAMLDecoder {
     }
 
     private func joined(_ key: String) -> String {
-        path.isEmpty ? key : "\(path).\(key)"
+        FieldLocation.key(key, parent: location).rendered
     }
 
     // MARK: Sequences
@@ -119,7 +128,7 @@ public struct YAMLDecoder {
             return nil
         }
         return nodes.enumerated().map { index, item in
-            YAMLDecoder(node: item, path: "\(path)[\(index)]", diagnostics: diagnostics)
+            YAMLDecoder(node: item, location: .index(index, parent: location), diagnostics: diagnostics)
         }
     }
 
@@ -128,7 +137,7 @@ public struct YAMLDecoder {
     public var elements: [YAMLDecoder] {
         guard case .sequence(let nodes) = node.kind else { return [] }
         return nodes.enumerated().map { index, item in
-            YAMLDecoder(node: item, path: "\(path)[\(index)]", diagnostics: diagnostics)
+            YAMLDecoder(node: item, location: .index(index, parent: location), diagnostics: diagnostics)
         }
     }
 
@@ -206,6 +215,22 @@ public struct YAMLDecoder {
         guard case .scalar(let text, _) = node.kind else { return node.kindName }
         let excerpt = text.count > 40 ? text.prefix(40) + "…" : Substring(text)
         return "'\(excerpt)'"
+    }
+}
+
+/// A position in a document: a key of a mapping or an index of a list.
+private indirect enum FieldLocation {
+    case key(String, parent: FieldLocation?)
+    case index(Int, parent: FieldLocation?)
+
+    var rendered: String {
+        switch self {
+        case .key(let key, let parent):
+            guard let parent else { return key }
+            return parent.rendered + "." + key
+        case .index(let index, let parent):
+            return (parent?.rendered ?? "") + "[" + String(index) + "]"
+        }
     }
 }
 

@@ -26,8 +26,9 @@ public enum SandboxConstants {
     /// A number written as decimal, `0x` hex, a known name, or names joined by `|`.
     public static func value(_ text: String) -> UInt64? {
         var total: UInt64 = 0
-        for part in text.split(separator: "|") {
-            let token = part.trimmingCharacters()
+        var found = false
+        for part in text.utf8.split(separator: UInt8(ascii: "|")) {
+            let token = String(decoding: part.drop { $0 == 32 }.reversed().drop { $0 == 32 }.reversed(), as: UTF8.self)
             if let number = UInt64(token) {
                 total |= number
             } else if token.hasPrefix("0x"), let number = UInt64(token.dropFirst(2), radix: 16) {
@@ -37,13 +38,8 @@ public enum SandboxConstants {
             } else {
                 return nil
             }
+            found = true
         }
-        return text.isEmpty ? nil : total
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters() -> String {
-        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+        return found ? total : nil
     }
 }

@@ -83,8 +83,8 @@ extension SandboxProfile: YAMLDecodable {
             networkRules: network?.optional("conditional")?.list(of: SyscallCondition.self) ?? [],
             allowsNetwork: network?.optional("allowed")?.bool ?? false,
             limits: yaml.optional("rlimits")?.decode(ResourceLimits.self) ?? ResourceLimits(),
-            readable: filesystem?.optional("readable")?.items?.compactMap(\.string) ?? [],
-            writable: filesystem?.optional("writable")?.items?.compactMap(\.string) ?? [],
+            readable: filesystem?.optional("readable")?.items?.compactMap { $0.string } ?? [],
+            writable: filesystem?.optional("writable")?.items?.compactMap { $0.string } ?? [],
             environment: environment,
             landlock: yaml.optional("landlock")?.oneOf(Requirement.self) ?? .preferred
         )
@@ -102,7 +102,7 @@ extension SeccompPolicy: YAMLDecodable {
         guard let defaultAction else { return nil }
         self.init(
             defaultAction: defaultAction,
-            allow: yaml.optional("allow")?.items?.compactMap(\.string) ?? [],
+            allow: yaml.optional("allow")?.items?.compactMap { $0.string } ?? [],
             conditional: yaml.optional("conditional")?.list(of: SyscallCondition.self) ?? [],
             actions: actions
         )
