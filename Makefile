@@ -2,19 +2,25 @@
 # Debian bookworm machine as root: `deps` installs what the build needs.
 
 SWIFT      ?= swift
-APT_PKGS   := libseccomp-dev libyaml-dev libsqlite3-dev pkg-config
+APT_PKGS   := libseccomp-dev libyaml-dev libsqlite3-dev pkg-config gcc libc6-dev python3 util-linux
 PC_MODULES := libseccomp yaml-0.1 sqlite3
+# Tools the tests run for real: a C compiler for the sandbox probe, Debian's
+# python3 (a plugin under a dropped uid cannot read a pyenv shim), setpriv.
+TOOLS      := /usr/bin/cc /usr/bin/python3 /usr/bin/setpriv
 BIN        := .build/debug
+RELEASE    := .build/release
+PROFILE    := sandbox-profiles/default.yaml
 
 .PHONY: deps build test run bench lint clean
 
 ## deps: install the system libraries (idempotent, silent when present)
 deps:
-	@if ! pkg-config --exists $(PC_MODULES) 2>/dev/null; then \
+	@missing=0; for tool in $(TOOLS); do [ -x $$tool ] || missing=1; done; \
+	if [ $$missing = 1 ] || ! pkg-config --exists $(PC_MODULES) 2>/dev/null; then \
 		echo "make deps: installing $(APT_PKGS)"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq >/dev/null && \
-		apt-get install -y -qq --no-install-recommends $(APT_PKGS) >/dev/null; \
+		apt-get install -y -qq --no-install-recommends $(APT_PKGS) >/dev/null 2>&1; \
 	fi
 	@pkg-config --exists $(PC_MODULES) || { echo "make deps: $(PC_MODULES) still missing" >&2; exit 1; }
 
@@ -33,9 +39,21 @@ run: build
 		$(BIN)/paddock validate "$$dir" || status=1; \
 	done; exit $$status
 
-## bench: benchmarks (none yet)
-bench:
-	@echo "make bench: nothing is benchmarked yet (the sandbox and RPC issues add the first benchmarks)"
+## bench: spawn-to-exit of /bin/true and python3, bare, under paddock-sandbox
+## and under bwrap, interleaved in one run; medians and ratios to bare exec
+bench: deps
+	@command -v bwrap >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1; }
+	$(SWIFT) build -c release --product paddock-sandbox
+	$(SWIFT) build -c release --product paddock-bench
+	@echo "== sandbox: spawn to exit, $$(nproc) CPUs, $$(uname -r), landlock and seccomp as in $(PROFILE)"
+	@$(RELEASE)/paddock-bench --rounds 300 \
+		"true=/bin/true" \
+		"sandbox=$(RELEASE)/paddock-sandbox --profile $(PROFILE) -- /bin/true" \
+		"bwrap=/usr/bin/bwrap --unshare-all --ro-bind / / /bin/true"
+	@$(RELEASE)/paddock-bench --rounds 100 \
+		"python3=/usr/bin/python3 -c pass" \
+		"sandbox=$(RELEASE)/paddock-sandbox --profile $(PROFILE) -- /usr/bin/python3 -c pass" \
+		"bwrap=/usr/bin/bwrap --unshare-all --ro-bind / / /usr/bin/python3 -c pass"
 
 ## lint: swift-format in lint mode
 lint:
