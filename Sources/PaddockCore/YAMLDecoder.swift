@@ -55,10 +55,11 @@ public struct YAMLDecoder {
     // MARK: Mappings
 
     /// Checks that this node is a mapping with unique scalar keys; warns about
-    /// keys outside `known`, which are most often typos.
+    /// keys outside `known` (most often typos), or accepts any key when
+    /// `known` is nil.
     /// - Returns: false (after recording a 102) when the node is not a mapping.
     @discardableResult
-    public func expectMapping(known: Set<String>) -> Bool {
+    public func expectMapping(known: Set<String>?) -> Bool {
         guard case .mapping(let pairs) = node.kind else {
             problem(.wrongFormat, "expected a mapping, found \(node.kindName)")
             return false
@@ -73,7 +74,7 @@ public struct YAMLDecoder {
             let child = YAMLDecoder(node: key, location: .key(name, parent: location), diagnostics: diagnostics)
             if !seen.insert(name).inserted {
                 child.problem(.wrongFormat, "duplicate key '\(name)'")
-            } else if !known.contains(name) {
+            } else if let known, !known.contains(name) {
                 child.warning("unknown key '\(name)' is ignored")
             }
         }

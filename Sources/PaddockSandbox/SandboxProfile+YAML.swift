@@ -45,8 +45,10 @@ extension SandboxProfile {
     public static func decode(_ node: YAMLNode, source: String = "profile") throws(PaddockError) -> SandboxProfile {
         let diagnostics = YAMLDiagnostics()
         let profile = SandboxProfile(from: YAMLDecoder(node: node, diagnostics: diagnostics))
-        if let first = diagnostics.errors.first {
-            let more = diagnostics.errors.count > 1 ? " (and \(diagnostics.errors.count - 1) more problems)" : ""
+        // In a security policy an unknown key is a typo that would loosen it: an error.
+        let problems = diagnostics.errors + diagnostics.warnings
+        if let first = problems.first {
+            let more = problems.count > 1 ? " (and \(problems.count - 1) more problems)" : ""
             throw PaddockError(
                 first.code,
                 "sandbox profile \(source): \(first.field ?? "document"): \(first.message)\(more)",
@@ -73,7 +75,7 @@ extension SandboxProfile: YAMLDecodable {
         let filesystem = yaml.optional("filesystem")
         filesystem?.expectMapping(known: ["readable", "writable"])
         var environment: [String: String] = [:]
-        if let map = yaml.optional("environment"), map.expectMapping(known: []) {
+        if let map = yaml.optional("environment"), map.expectMapping(known: nil) {
             for key in map.keys { environment[key] = map.optional(key)?.string ?? "" }
         }
         guard let name, let seccomp else { return nil }
@@ -96,7 +98,7 @@ extension SeccompPolicy: YAMLDecodable {
         guard yaml.expectMapping(known: ["default_action", "allow", "conditional", "actions"]) else { return nil }
         let defaultAction = yaml.required("default_action")?.decode(SeccompAction.self)
         var actions: [String: SeccompAction] = [:]
-        if let map = yaml.optional("actions"), map.expectMapping(known: []) {
+        if let map = yaml.optional("actions"), map.expectMapping(known: nil) {
             for key in map.keys { actions[key] = map.optional(key)?.decode(SeccompAction.self) }
         }
         guard let defaultAction else { return nil }

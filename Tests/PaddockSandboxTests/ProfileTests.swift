@@ -95,6 +95,7 @@ import Testing
         ("name: x\nseccomp: {default_action: kill, conditional: [{syscall: socket, arg: 0, values: [AF_BOGUS]}]}\n", "seccomp.conditional[0].values[0]"),
         ("name: x\nseccomp: {default_action: kill}\nrlimits: {core: 1}\n", "rlimits.core"),
         ("name: x\n", "seccomp"),
+        ("name: x\nseccomp: {default_action: kill}\nfilesystem: {writeable: [/]}\n", "filesystem.writeable"),
     ])
     func badProfilesAreCoded(yaml: String, field: String) throws {
         let node = try #require(try YAMLParser().parse(Array(yaml.utf8)))
