@@ -5,10 +5,13 @@
 #ifndef PADDOCK_CLINUX_H
 #define PADDOCK_CLINUX_H
 
-#define _GNU_SOURCE
+// No _GNU_SOURCE: it would change glibc's struct definitions from the ones
+// Swift's Glibc module sees. Calls glibc hides without it go through syscall(2);
+// the launcher is single-threaded, so per-thread credentials are per-process.
 #include <errno.h>
 #include <grp.h>
-#include <sched.h>
+#include <linux/sched.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -45,19 +48,19 @@ static inline int paddock_close_range(unsigned int first, unsigned int last) {
 }
 
 static inline int paddock_unshare(int flags) {
-    return unshare(flags);
+    return (int)syscall(SYS_unshare, flags);
 }
 
 static inline int paddock_clear_groups(void) {
-    return setgroups(0, NULL);
+    return (int)syscall(SYS_setgroups, 0, NULL);
 }
 
 static inline int paddock_setresuid(uid_t uid) {
-    return setresuid(uid, uid, uid);
+    return (int)syscall(SYS_setresuid, uid, uid, uid);
 }
 
 static inline int paddock_setresgid(gid_t gid) {
-    return setresgid(gid, gid, gid);
+    return (int)syscall(SYS_setresgid, gid, gid, gid);
 }
 
 static inline const int paddock_clone_newnet(void) { return CLONE_NEWNET; }
