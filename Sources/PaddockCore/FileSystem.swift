@@ -22,21 +22,29 @@ public enum FileSystem {
     /// Reads at most `limit` bytes of a file.
     /// - Throws: ``PaddockError`` 302 when the file cannot be opened or read.
     public static func read(_ path: String, limit: Int) throws(PaddockError) -> [UInt8] {
-        do {
-            let file = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
-            return try file.closeAfter {
-                var bytes: [UInt8] = []
-                var chunk = [UInt8](repeating: 0, count: 65_536)
-                while bytes.count < limit {
-                    let count = try chunk.withUnsafeMutableBytes { try file.read(into: $0) }
-                    if count == 0 { break }
-                    bytes += chunk[..<min(count, limit - bytes.count)]
-                }
-                return bytes
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure(path) }
+        defer { close(fd) }
+        var info = stat()
+        let expected = fstat(fd, &info) == 0 && info.st_size > 0 ? min(Int(info.st_size) + 1, limit) : 4096
+        var bytes = [UInt8](repeating: 0, count: max(1, expected))
+        var count = 0
+        while count < limit {
+            if count == bytes.count { bytes += [UInt8](repeating: 0, count: min(bytes.count, limit - count)) }
+            let got = bytes.withUnsafeMutableBytes { buffer in
+                Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
             }
-        } catch {
-            throw PaddockError(.fileLimitExceeded, "cannot read \(path): \(error)", underlying: error as? Errno)
+            if got < 0 && errno == EINTR { continue }
+            guard got >= 0 else { throw failure(path) }
+            if got == 0 { break }
+            count += got
         }
+        return Array(bytes[..<count])
+    }
+
+    private static func failure(_ path: String) -> PaddockError {
+        let reason = String(cString: strerror(errno))
+        return PaddockError(.fileLimitExceeded, "cannot read \(path): \(reason)", underlying: Errno(rawValue: errno))
     }
 
     /// `base` and `component` joined with one slash.

@@ -18,6 +18,8 @@ public enum Launcher {
         try step(.descriptors) { () throws(PaddockError) in try closeInheritedDescriptors(keeping: arguments.overrides.keptDescriptors) }
         let profile = try step(.profile) { () throws(PaddockError) in try SandboxProfile.load(path: arguments.profilePath) }
         let policy = SandboxPolicy(profile: profile, overrides: arguments.overrides)
+        // Compiled now, while still privileged enough to use the cache; installed last.
+        let filter = try step(.seccomp) { () throws(PaddockError) in try SeccompFilter(policy.seccomp, cache: SeccompCache()) }
         let environment = Environment(policy.profile.environment)
         let program = try step(.program) { () throws(PaddockError) in try environment.resolve(arguments.program) }
         _ = setsid()  // Fails only when already a session leader, which is as good.
@@ -41,7 +43,7 @@ public enum Launcher {
         if arguments.report {
             report(landlock: landlock, privateNetwork: privateNetwork, credentials: credentials, policy: policy)
         }
-        try step(.seccomp) { () throws(PaddockError) in try SeccompFilter.load(policy.seccomp) }
+        try step(.seccomp) { () throws(PaddockError) in try filter.install() }
         let error = environment.exec(program, arguments: [arguments.program] + arguments.programArguments)
         throw LaunchFailure(.exec, error)
     }

@@ -10,7 +10,9 @@
 // the launcher is single-threaded, so per-thread credentials are per-process.
 #include <errno.h>
 #include <grp.h>
+#include <linux/filter.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/prctl.h>
@@ -41,6 +43,13 @@ static inline int paddock_set_parent_death_signal(int signal) {
 
 static inline int paddock_set_dumpable(int dumpable) {
     return prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+}
+
+/// Installs a compiled seccomp BPF program (`count` instructions of 8
+/// bytes); needs no_new_privs or CAP_SYS_ADMIN.
+static inline int paddock_seccomp_set_filter(const void *instructions, unsigned short count) {
+    struct sock_fprog program = { .len = count, .filter = (struct sock_filter *)instructions };
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program, 0, 0);
 }
 
 static inline int paddock_close_range(unsigned int first, unsigned int last) {
