@@ -44,6 +44,17 @@ struct CgroupTests {
     }
 
     @Test(.enabled(if: usable, "no writable cgroup memory controller"))
+    func forkBombIsContainedByThePidsLimit() throws {
+        let cgroup = try Cgroup.create(name: "test-pids-\(getpid())", memory: ByteSize(bytes: 64 << 20), processes: 12)
+        defer { try? cgroup.remove() }
+        try #require(cgroup.pidsDirectory != nil, "no pids controller: only RLIMIT_NPROC contains a fork bomb here")
+        let flags = cgroup.directories.flatMap { ["--cgroup", $0] }
+        let result = try Sandbox.runProbe("forkbomb", "100000", flags: flags)
+        let forked = Int(result.stdout.split(separator: " ").last?.dropLast() ?? "") ?? -1
+        #expect((0..<12).contains(forked), "forked \(forked): \(result.stderr)")
+    }
+
+    @Test(.enabled(if: usable, "no writable cgroup memory controller"))
     func removalKillsWhatIsLeftAndDeletesTheCgroup() throws {
         let cgroup = try Cgroup.create(name: "test-rm-\(getpid())", memory: ByteSize(bytes: 64 << 20), processes: 16)
         let flags = cgroup.directories.flatMap { ["--cgroup", $0] }

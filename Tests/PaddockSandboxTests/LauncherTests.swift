@@ -9,7 +9,8 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct LauncherTests {
     @Test func pythonAllocatingPastTheCapIs301() throws {
-        let result = try Sandbox.run(["--memory", "64MB"], [Sandbox.python, "-c", "bytearray(512*1024*1024)"])
+        // Exactly the acceptance command: `python3` is found in the policy's PATH, not the caller's.
+        let result = try Sandbox.run(["--memory", "64MB"], ["python3", "-c", "bytearray(512*1024*1024)"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("MemoryError"))
         #expect(Sandbox.classify(result, memoryLimit: 64_000_000)?.code == .memoryLimitExceeded)
@@ -171,6 +172,35 @@ struct LauncherTests {
         let keep = try Sandbox.run(["--keep-fd", "987"], ["/bin/true"])
         #expect(keep.status == LaunchStep.descriptors.exitStatus)
         #expect(keep.stderr.hasPrefix("paddock-sandbox: error 101:"))
+    }
+
+    @Test func reportNamesTheLandlockABIAndWhatWasApplied() throws {
+        let result = try Sandbox.run(["--report"], ["/bin/true"])
+        #expect(result.status == 0)
+        let abi = Landlock.abiVersion
+        #expect(result.stderr.contains(abi > 0 ? "landlock ABI \(abi)" : "landlock unavailable"), "\(result.stderr)")
+        #expect(result.stderr.contains("memory cap 256MiB"))
+    }
+
+    @Test func pluginDiesWithTheLaunchersParent() throws {
+        // sh starts the sandboxed sleeper in the background, prints its pid and exits.
+        let script = "\"$0\" --profile \"$1\" --die-with-parent -- \"$2\" sleep 30 & echo $!; sleep 0.3"
+        let shell = try ProcessRunner.run(
+            URL(fileURLWithPath: "/bin/sh"),
+            ["-c", script, Sandbox.launcher.path, Sandbox.profile("default"), try Sandbox.probe.get()]
+        )
+        let pid = try #require(Int32(shell.stdout.split(separator: "\n").first ?? ""))
+        var alive = true
+        for _ in 0..<100 where alive {
+            alive = kill(pid, 0) == 0 && !isZombie(pid)
+            if alive { usleep(20_000) }
+        }
+        #expect(!alive, "the sandboxed process outlived its parent")
+    }
+
+    private func isZombie(_ pid: Int32) -> Bool {
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
     }
 
     private func killAll(uid: UInt32) {
