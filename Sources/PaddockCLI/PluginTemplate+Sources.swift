@@ -1,7 +1,8 @@
 import PaddockCore
 
 /// The handler skeletons and README of a new plugin, in their final shape:
-/// the Python SDK (`sdk/python`, module `paddock`) and the Swift SDK
+/// the Python SDK (`sdk/python/paddock_plugin`, which starts a plugin as
+/// `python3 -m paddock_plugin main.py`) and the Swift SDK
 /// (`PaddockPluginKit`) run them.
 extension PluginTemplate {
     var pythonHandler: String {
@@ -40,18 +41,18 @@ extension PluginTemplate {
                 """
         }
         return """
-            \"\"\"\(title): \(name) plugin entry point, run by Paddock's Python SDK.\"\"\"
+            \"\"\"\(title): the \(name) plugin's handlers.
 
-            from paddock import Plugin
+            Paddock starts it as `python3 -m paddock_plugin main.py`: the SDK imports
+            this module, finds `plugin` and serves its handlers.
+            \"\"\"
+
+            from paddock_plugin import Plugin
 
             plugin = Plugin()
 
 
             \(body)
-
-
-            if __name__ == "__main__":
-                plugin.run()
 
             """
     }

@@ -28,7 +28,7 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("README.md").path))
             let handler = language == "python" ? "main.py" : "Sources/my-plugin/main.swift"
             let source = try String(contentsOf: directory.appendingPathComponent(handler), encoding: .utf8)
-            #expect(source.contains(language == "python" ? "from paddock import Plugin" : "import PaddockPluginKit"))
+            #expect(source.contains(language == "python" ? "from paddock_plugin import Plugin" : "import PaddockPluginKit"))
         }
     }
 

@@ -1,12 +1,12 @@
-"""Weather Forecast: the plugin's entry point, run by Paddock's Python SDK."""
+"""Weather Forecast: the plugin's handlers.
 
-from paddock import Plugin
+Paddock starts it as `python3 -m paddock_plugin main.py`: the SDK imports
+this module, finds `plugin` and serves its handlers.
+"""
+
+from paddock_plugin import Plugin
 
 from endpoints.weather import weather
 
 plugin = Plugin()
 plugin.endpoint("GET", "/weather")(weather)
-
-
-if __name__ == "__main__":
-    plugin.run()
