@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
         // System libraries from Debian, linked through pkg-config. C stays here.
@@ -33,6 +34,14 @@ let package = Package(
         .target(
             name: "PaddockCore",
             dependencies: ["CYAML", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        .target(
+            name: "PaddockRPC",
+            dependencies: [
+                "PaddockCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         // Static inline wrappers for what Swift cannot call: prctl, raw syscalls, Landlock.
         .target(name: "CLinux"),
@@ -63,6 +72,10 @@ let package = Package(
         // Fixtures, fuzzing and process helpers shared by the test targets.
         .target(name: "PaddockTestSupport", dependencies: ["PaddockCore"], path: "Tests/PaddockTestSupport"),
         .testTarget(name: "PaddockCoreTests", dependencies: ["PaddockCore", "PaddockTestSupport"]),
+        .testTarget(
+            name: "PaddockRPCTests",
+            dependencies: ["PaddockRPC", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSeccomp", "CYAML", "CSQLite"]),
         .testTarget(name: "PaddockCLITests", dependencies: ["PaddockCore", "PaddockTestSupport", "paddock"]),
         .testTarget(

@@ -1,0 +1,84 @@
+public import NIOCore
+import NIOPosix
+public import PaddockCore
+
+/// One end of a JSON-RPC 2.0 connection: both sides call and notify each
+/// other concurrently over newline-delimited frames.
+public final class RPCPeer: Sendable {
+    /// The default maximum frame size: 16 MiB.
+    public static let defaultMaximumFrameSize = 16 << 20
+
+    public let channel: any Channel
+    private let handler: NIOLoopBound<RPCHandler>
+
+    private init(channel: any Channel, handler: NIOLoopBound<RPCHandler>) {
+        self.channel = channel
+        self.handler = handler
+    }
+
+    /// A peer on an already connected stream socket (one end of a socketpair).
+    /// The peer owns the descriptor from then on.
+    public static func connect(
+        socket: Int32,
+        service: RPCService,
+        maximumFrameSize: Int = defaultMaximumFrameSize,
+        group: any EventLoopGroup
+    ) async throws -> RPCPeer {
+        let eventLoop = group.next()
+        let channel = try await ClientBootstrap(group: eventLoop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumFrameSize: maximumFrameSize)))
+                    try channel.pipeline.syncOperations.addHandler(RPCHandler(service: service))
+                }
+            }
+            .withConnectedSocket(socket)
+            .get()
+        let handler = try await channel.eventLoop.submit {
+            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: RPCHandler.self), eventLoop: channel.eventLoop)
+        }.get()
+        return RPCPeer(channel: channel, handler: handler)
+    }
+
+    /// Calls `method` on the other side.
+    /// - Parameters:
+    ///   - params: the raw JSON object or array, or empty for none.
+    ///   - timeout: the call's deadline; on expiry the call fails with 204
+    ///     and the other side gets `$/cancel`.
+    ///   - onChunk: receives each `stream.chunk` of the call, raw, on the event loop.
+    /// - Returns: the raw JSON result.
+    /// - Throws: ``PaddockError``: the callee's coded error, 204 on timeout,
+    ///   202 for a broken connection.
+    public func call(
+        _ method: String,
+        params: [UInt8] = [],
+        timeout: TimeAmount? = nil,
+        onChunk: (@Sendable ([UInt8]) -> Void)? = nil
+    ) -> EventLoopFuture<[UInt8]> {
+        let promise = channel.eventLoop.makePromise(of: [UInt8].self)
+        let handler = self.handler
+        channel.eventLoop.execute {
+            handler.value.call(method, params: params, timeout: timeout, onChunk: onChunk, promise: promise)
+        }
+        return promise.futureResult
+    }
+
+    /// Sends a notification.
+    public func notify(_ method: String, params: [UInt8] = []) {
+        let handler = self.handler
+        channel.eventLoop.execute { handler.value.notify(method, params: params) }
+    }
+
+    /// Why the connection failed (bad frame, bad JSON), once it has.
+    public func failure() -> EventLoopFuture<PaddockError?> {
+        let handler = self.handler
+        return channel.eventLoop.submit { handler.value.failure }
+    }
+
+    /// Completes when the connection has closed.
+    public var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
+
+    public func close() {
+        channel.close(promise: nil)
+    }
+}
