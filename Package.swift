@@ -56,6 +56,10 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-executable"])]
         ),
         .target(
+            name: "PaddockSupervisor",
+            dependencies: ["PaddockCore", "PaddockRPC", "PaddockSandbox", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+        ),
+        .target(
             name: "PaddockCLI",
             dependencies: [
                 "PaddockCore",
@@ -75,6 +79,10 @@ let package = Package(
         .testTarget(
             name: "PaddockRPCTests",
             dependencies: ["PaddockRPC", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "PaddockSupervisorTests",
+            dependencies: ["PaddockSupervisor", "PaddockTestSupport", .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSeccomp", "CYAML", "CSQLite"]),
         .testTarget(name: "PaddockCLITests", dependencies: ["PaddockCore", "PaddockTestSupport", "paddock"]),
