@@ -57,21 +57,19 @@ let package = Package(
         ),
         .target(
             name: "PaddockSupervisor",
-            dependencies: ["PaddockCore", "PaddockRPC", "PaddockSandbox", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["PaddockCore", "PaddockRPC", "PaddockSandbox", "CLinux", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .target(
             name: "PaddockCLI",
             dependencies: [
                 "PaddockCore",
+                "PaddockSupervisor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Spawn-to-exit timings for `make bench`.
         .executableTarget(name: "paddock-bench"),
-        .executableTarget(
-            name: "paddock",
-            dependencies: ["PaddockCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
+        .executableTarget(name: "paddock", dependencies: ["PaddockCLI"]),
 
         // Fixtures, fuzzing and process helpers shared by the test targets.
         .target(name: "PaddockTestSupport", dependencies: ["PaddockCore"], path: "Tests/PaddockTestSupport"),

@@ -62,10 +62,20 @@ final class RPCHandler: ChannelInboundHandler {
         var promise: EventLoopPromise<[UInt8]>
         var onChunk: (@Sendable ([UInt8]) -> Void)?
         var deadline: Scheduled<Void>?
+        var cancellation: Cancellation?
+    }
+
+    /// What happens after a call's deadline: the other side has `grace` to
+    /// answer the `$/cancel`, else `unhonoured` runs.
+    struct Cancellation {
+        var grace: TimeAmount
+        var unhonoured: @Sendable () -> Void
     }
 
     let service: RPCService
     private var pending: [RPCID: PendingCall] = [:]
+    /// Calls past their deadline whose cancellation is not answered yet.
+    private var abandoned: [RPCID: Scheduled<Void>] = [:]
     private var nextID = 1
     private var context: ChannelHandlerContext?
     /// Why the connection ended, when it ended with an error.
@@ -90,6 +100,7 @@ final class RPCHandler: ChannelInboundHandler {
         params: [UInt8],
         timeout: TimeAmount?,
         onChunk: (@Sendable ([UInt8]) -> Void)?,
+        cancellation: Cancellation?,
         promise: EventLoopPromise<[UInt8]>
     ) {
         guard let context, context.channel.isActive else {
@@ -98,7 +109,7 @@ final class RPCHandler: ChannelInboundHandler {
         }
         let id = RPCID.number(nextID)
         nextID += 1
-        var call = PendingCall(promise: promise, onChunk: onChunk)
+        var call = PendingCall(promise: promise, onChunk: onChunk, cancellation: cancellation)
         if let timeout {
             call.deadline = context.eventLoop.scheduleTask(in: timeout) { [weak self] in
                 self?.expire(id, after: timeout)
@@ -116,6 +127,12 @@ final class RPCHandler: ChannelInboundHandler {
     /// Fails a call that ran past its deadline with 204 and asks the other side to stop it.
     private func expire(_ id: RPCID, after timeout: TimeAmount) {
         guard let call = pending.removeValue(forKey: id) else { return }
+        if let cancellation = call.cancellation, let context {
+            abandoned[id] = context.eventLoop.scheduleTask(in: cancellation.grace) { [weak self] in
+                self?.abandoned[id] = nil
+                cancellation.unhonoured()
+            }
+        }
         let seconds = Double(timeout.nanoseconds) / 1e9
         call.promise.fail(PaddockError(.timedOut, "the call did not finish within \(seconds) s", details: ["timeout_seconds": String(seconds)]))
         notify("$/cancel", params: JSONValue.object(["id": id.jsonValue]).jsonBytes)
@@ -154,17 +171,22 @@ final class RPCHandler: ChannelInboundHandler {
         case .notification(let method, let params):
             service.notification(method, params)
         case .response(let id, let result):
-            guard let call = pending.removeValue(forKey: id) else { return }
+            guard let call = pending.removeValue(forKey: id) else { return settleAbandoned(id) }
             call.deadline?.cancel()
             call.promise.succeed(result)
         case .failure(let id?, let error):
-            guard let call = pending.removeValue(forKey: id) else { return }
+            guard let call = pending.removeValue(forKey: id) else { return settleAbandoned(id) }
             call.deadline?.cancel()
             call.promise.fail(error.paddockError)
         case .failure(nil, let error):
             // The other side could not parse what we sent: nothing to match it to.
             fail(with: error.paddockError, context: context)
         }
+    }
+
+    /// A late answer to a cancelled call: the other side honoured the cancellation.
+    private func settleAbandoned(_ id: RPCID) {
+        abandoned.removeValue(forKey: id)?.cancel()
     }
 
     /// `{"id": ID, "chunk": VALUE}` with the chunk kept raw.
@@ -197,6 +219,8 @@ final class RPCHandler: ChannelInboundHandler {
     private func failAll(_ error: PaddockError) {
         let calls = pending
         pending.removeAll()
+        for timer in abandoned.values { timer.cancel() }
+        abandoned.removeAll()
         for call in calls.values {
             call.deadline?.cancel()
             call.promise.fail(error)

@@ -46,6 +46,8 @@ public final class RPCPeer: Sendable {
     ///   - timeout: the call's deadline; on expiry the call fails with 204
     ///     and the other side gets `$/cancel`.
     ///   - onChunk: receives each `stream.chunk` of the call, raw, on the event loop.
+    ///   - cancellationGrace: after the deadline, how long the other side has
+    ///     to answer the `$/cancel` before `onUnhonouredCancel` runs.
     /// - Returns: the raw JSON result.
     /// - Throws: ``PaddockError``: the callee's coded error, 204 on timeout,
     ///   202 for a broken connection.
@@ -53,12 +55,17 @@ public final class RPCPeer: Sendable {
         _ method: String,
         params: [UInt8] = [],
         timeout: TimeAmount? = nil,
-        onChunk: (@Sendable ([UInt8]) -> Void)? = nil
+        onChunk: (@Sendable ([UInt8]) -> Void)? = nil,
+        cancellationGrace: TimeAmount? = nil,
+        onUnhonouredCancel: (@Sendable () -> Void)? = nil
     ) -> EventLoopFuture<[UInt8]> {
         let promise = channel.eventLoop.makePromise(of: [UInt8].self)
         let handler = self.handler
+        let cancellation = cancellationGrace.map { grace in
+            RPCHandler.Cancellation(grace: grace, unhonoured: onUnhonouredCancel ?? {})
+        }
         channel.eventLoop.execute {
-            handler.value.call(method, params: params, timeout: timeout, onChunk: onChunk, promise: promise)
+            handler.value.call(method, params: params, timeout: timeout, onChunk: onChunk, cancellation: cancellation, promise: promise)
         }
         return promise.futureResult
     }

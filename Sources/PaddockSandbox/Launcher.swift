@@ -21,7 +21,12 @@ public enum Launcher {
         // Compiled now, while still privileged enough to use the cache; installed last.
         let filter = try step(.seccomp) { () throws(PaddockError) in try SeccompFilter(policy.seccomp, cache: SeccompCache()) }
         let environment = Environment(policy.profile.environment)
-        let program = try step(.program) { () throws(PaddockError) in try environment.resolve(arguments.program) }
+        let program = try step(.program) { () throws(PaddockError) in
+            if let directory = arguments.directory, chdir(directory) != 0 {
+                throw PaddockError(.configurationMissing, "--chdir \(directory): \(String(cString: strerror(errno)))")
+            }
+            return try environment.resolve(arguments.program)
+        }
         _ = setsid()  // Fails only when already a session leader, which is as good.
         resetSignals()
         try step(.cgroup) { () throws(PaddockError) in try join(policy.cgroups) }

@@ -4,12 +4,14 @@ public import PaddockCore
 /// `--profile PATH [--memory SIZE] [--cpu SECONDS] [--file-size SIZE]
 /// [--allow-network] [--readable DIR]... [--writable DIR]... [--keep-fd N]...
 /// [--uid UID --gid GID] [--cgroup PATH]... [--env NAME=VALUE]...
-/// [--die-with-parent] [--report] -- PROGRAM ARGS...`
+/// [--die-with-parent] [--chdir DIR] [--report] -- PROGRAM ARGS...`
 public struct LauncherArguments: Sendable, Equatable {
     public var profilePath: String
     public var overrides: SandboxOverrides
     /// Print what was applied (Landlock ABI, namespaces) on stderr before exec.
     public var report: Bool
+    /// The working directory of the program.
+    public var directory: String?
     public var program: String
     public var programArguments: [String]
 
@@ -20,6 +22,7 @@ public struct LauncherArguments: Sendable, Equatable {
         var overrides = SandboxOverrides()
         var profilePath: String?
         var report = false
+        var directory: String?
         var uid: UInt32?
         var gid: UInt32?
         var rest = arguments[...]
@@ -50,6 +53,7 @@ public struct LauncherArguments: Sendable, Equatable {
             case "--cgroup": overrides.cgroups.append(try value(flag))
             case "--die-with-parent": overrides.dieWithParent = true
             case "--report": report = true
+            case "--chdir": directory = try value(flag)
             case "--env":
                 let assignment = try value(flag)
                 guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
@@ -73,6 +77,7 @@ public struct LauncherArguments: Sendable, Equatable {
         self.profilePath = profilePath
         self.overrides = overrides
         self.report = report
+        self.directory = directory
         self.program = program
         self.programArguments = Array(rest)
     }
@@ -80,5 +85,5 @@ public struct LauncherArguments: Sendable, Equatable {
     public static let usage =
         "paddock-sandbox --profile PATH [--memory SIZE] [--cpu SECONDS] [--file-size SIZE] [--allow-network] "
         + "[--readable DIR]... [--writable DIR]... [--keep-fd N]... [--uid UID --gid GID] [--cgroup PATH]... "
-        + "[--env NAME=VALUE]... [--die-with-parent] [--report] -- PROGRAM ARGS..."
+        + "[--env NAME=VALUE]... [--die-with-parent] [--chdir DIR] [--report] -- PROGRAM ARGS..."
 }

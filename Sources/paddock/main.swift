@@ -1,4 +1,3 @@
-import ArgumentParser
 import PaddockCLI
 
-PaddockCommand.main()
+await PaddockCommand.run()

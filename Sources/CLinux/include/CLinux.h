@@ -52,6 +52,11 @@ static inline int paddock_seccomp_set_filter(const void *instructions, unsigned 
     return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program, 0, 0);
 }
 
+/// pipe2(fds, O_CLOEXEC): both ends close-on-exec from the start.
+static inline int paddock_pipe_cloexec(int fds[2]) {
+    return (int)syscall(SYS_pipe2, fds, 02000000);
+}
+
 static inline int paddock_close_range(unsigned int first, unsigned int last) {
     return (int)syscall(__NR_close_range, first, last, 0);
 }

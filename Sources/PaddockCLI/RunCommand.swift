@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import PaddockCore
+import PaddockSupervisor
+
+/// `paddock run DIR --tool NAME --params JSON [--stream]`: the embedded
+/// default. Starts the plugin under the sandbox with a temporary data dir,
+/// makes one call, prints the result, shuts down. No daemon.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a plugin once under the sandbox and call a tool or an endpoint.",
+        discussion: "Prints the result as JSON and exits 0, or prints 'error NNN: message' on stderr and exits 1."
+    )
+
+    @Argument(help: "The plugin directory.")
+    var directory: String
+
+    @Option(help: "The tool to call.")
+    var tool: String?
+
+    @Option(help: "The tool's arguments as a JSON object.")
+    var params: String = "{}"
+
+    @Flag(help: "Print each streamed chunk as a JSON line as it arrives, then the result.")
+    var stream = false
+
+    @Option(help: "The endpoint path to call (instead of --tool).")
+    var endpoint: String?
+
+    @Option(help: "The endpoint's HTTP method.")
+    var method: String = "GET"
+
+    @Option(name: .customLong("query"), help: "A query parameter k=v for the endpoint (repeatable).")
+    var queries: [String] = []
+
+    @Option(help: "The endpoint's request body: text, or @FILE.")
+    var body: String?
+
+    @Option(name: .customLong("setting"), help: "A plugin setting k=v (repeatable); values that parse as JSON are JSON.")
+    var settings: [String] = []
+
+    @Option(help: "The call's deadline in seconds.")
+    var timeout: Double = 30
+
+    func run() async throws {
+        let scratch = try Self.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        var engine: Engine?
+        do {
+            var configuration = try EngineConfiguration.locate(dataDirectory: scratch)
+            configuration.callTimeout = .milliseconds(Int64(timeout * 1000))
+            configuration.restart.policy = .never
+            let running = Engine(configuration: configuration)
+            engine = running
+            let id = try await running.load(directory: directory, settings: try parsedSettings())
+            try await running.start(id)
+            let result = try await call(running, id)
+            print(String(decoding: result, as: UTF8.self))
+            await running.shutdown()
+        } catch let error as PaddockError {
+            FileHandle.standardError.write(Data("error \(error.code.rawValue): \(error.message)\n".utf8))
+            await engine?.shutdown()
+            throw ExitCode.failure
+        }
+    }
+
+    private func call(_ engine: Engine, _ id: String) async throws -> [UInt8] {
+        if let endpoint {
+            guard let verb = HTTPMethod(rawValue: method.uppercased()) else {
+                throw PaddockError(.wrongFormat, "--method \(method) is not an HTTP method")
+            }
+            var query: [String: String] = [:]
+            for pair in queries {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                query[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+            }
+            return try await engine.invokeEndpoint(id, method: verb, path: endpoint, query: query, body: try bodyBytes())
+        }
+        guard let tool else { throw PaddockError(.configurationMissing, "give --tool NAME or --endpoint PATH") }
+        let arguments: JSONValue
+        do {
+            arguments = try JSONValue(parsing: Array(params.utf8))
+        } catch {
+            throw PaddockError(.wrongFormat, "--params is not JSON: \(error.message)")
+        }
+        return try await engine.invokeTool(id, tool: tool, arguments: arguments, onChunk: stream ? Self.printChunk : nil)
+    }
+
+    /// Prints a streamed chunk as its own line, at once.
+    @Sendable private static func printChunk(_ chunk: [UInt8]) {
+        FileHandle.standardOutput.write(Data(chunk + [UInt8(ascii: "\n")]))
+    }
+
+    private func bodyBytes() throws -> [UInt8] {
+        guard let body else { return [] }
+        if body.hasPrefix("@") {
+            guard let data = FileManager.default.contents(atPath: String(body.dropFirst())) else {
+                throw PaddockError(.configurationMissing, "cannot read the body file \(body.dropFirst())")
+            }
+            return [UInt8](data)
+        }
+        return Array(body.utf8)
+    }
+
+    private func parsedSettings() throws -> JSONValue {
+        var values: [String: JSONValue] = [:]
+        for pair in settings {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            let text = parts.count > 1 ? String(parts[1]) : ""
+            values[String(parts[0])] = (try? JSONValue(parsing: Array(text.utf8))) ?? .string(text)
+        }
+        return .object(values)
+    }
+
+    /// A private data directory the plugin's own uid can traverse.
+    private static func scratchDirectory() throws -> String {
+        var template = Array("/tmp/paddock-run-XXXXXX".utf8CString)
+        guard let path = mkdtemp(&template) else { throw PaddockError(.fileLimitExceeded, "cannot create a temporary data directory") }
+        let directory = String(cString: path)
+        chmod(directory, 0o711)
+        return directory
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+public import NIOCore
+public import NIOPosix
+public import PaddockCore
+import PaddockSandbox
+
+/// The supervision engine: loads plugins, starts each in its sandbox under
+/// a uid of its own, validates calls against the manifest before a plugin
+/// sees them, and keeps plugins alive. Used in-process by `paddock run`.
+public actor Engine {
+    public let configuration: EngineConfiguration
+    private let group: any EventLoopGroup
+    private var runtimes: [String: PluginRuntime] = [:]
+    private var nextSlot: UInt32 = 0
+    private var interpreterVersion: RuntimeVersion?
+
+    public init(configuration: EngineConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.configuration = configuration
+        self.group = group
+    }
+
+    /// Loads the plugin in `directory`: its manifest must be valid and its
+    /// runner available.
+    /// - Returns: the plugin's id (its manifest name).
+    /// - Throws: ``PaddockError``: the manifest's first error, 105 when the
+    ///   runner is missing or too old, 102 when the id is taken.
+    @discardableResult
+    public func load(directory: String, settings: JSONValue = .object([:])) throws -> String {
+        let path = EngineConfiguration.realPath(directory) ?? directory
+        let manifest = try ManifestLoader().manifest(in: path)
+        guard runtimes[manifest.name] == nil else {
+            throw PaddockError(.wrongFormat, "a plugin named \(manifest.name) is already loaded", field: "name")
+        }
+        if manifest.runner.language == .python, let minimum = manifest.runner.version {
+            let installed = try pythonVersion()
+            guard minimum.isSatisfied(by: installed) else {
+                throw PaddockError(.dependencyUnavailable, "\(manifest.name) needs Python \(minimum) or newer; \(configuration.python) is \(installed)", field: "runner.version")
+            }
+        }
+        let runtime = PluginRuntime(
+            manifest: manifest, directory: path, configuration: configuration,
+            uid: configuration.firstUID + nextSlot, group: group)
+        nextSlot += 1
+        runtimes[manifest.name] = runtime
+        Task { await runtime.setSettings(settings) }
+        return manifest.name
+    }
+
+    /// Starts a loaded plugin and waits until it runs.
+    /// - Throws: the coded error of the start (301 at import, 104 for a
+    ///   wrong announcement, 204 when `initialize` is not answered in time...).
+    public func start(_ id: String) async throws {
+        try await runtime(id).start()
+    }
+
+    /// Calls a tool with arguments checked against the manifest first.
+    /// - Parameter onChunk: each streamed partial result, raw JSON.
+    /// - Returns: the tool's result, raw JSON.
+    /// - Throws: 101/102 for arguments that do not fit (the plugin never sees
+    ///   the call), 104 for a tool the manifest does not declare, or the
+    ///   call's coded error.
+    public func invokeTool(
+        _ id: String, tool: String, arguments: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)? = nil
+    ) async throws -> [UInt8] {
+        let runtime = try runtime(id)
+        let manifest = runtime.manifest
+        guard let item = manifest.tools.flatMap(\.items).first(where: { $0.name == tool }) else {
+            throw PaddockError(.permissionDenied, "\(id) declares no tool '\(tool)'")
+        }
+        let checked = try Self.validate(arguments, against: item.parameters)
+        return try await runtime.call("tool.invoke", params: .object(["tool": .string(tool), "params": .object(checked)]), onChunk: onChunk)
+    }
+
+    /// Calls an endpoint: only methods the manifest declares; parameters
+    /// from the query and a JSON body are checked against its schema.
+    /// - Returns: `{"status", "headers", "body"}` with the body in base64.
+    public func invokeEndpoint(
+        _ id: String, method: HTTPMethod, path: String, query: [String: String] = [:],
+        headers: [String: String] = [:], body: [UInt8] = []
+    ) async throws -> [UInt8] {
+        let runtime = try runtime(id)
+        let manifest = runtime.manifest
+        guard manifest.permission.endpoints.contains(method) else {
+            throw PaddockError(.permissionDenied, "\(id) does not serve \(method.rawValue) (permission.endpoints)")
+        }
+        guard let item = manifest.endpoints.flatMap(\.items).first(where: { $0.method == method && $0.path == path }) else {
+            throw PaddockError(.permissionDenied, "\(id) has no endpoint \(method.rawValue) \(path)")
+        }
+        var arguments: [String: JSONValue] = [:]
+        for parameter in item.parameters {
+            if let text = query[parameter.name] { arguments[parameter.name] = Self.coerce(text, to: parameter.type) }
+        }
+        if !body.isEmpty, case .object(let members)? = try? JSONValue(parsing: body) {
+            arguments.merge(members) { _, fromBody in fromBody }
+        }
+        let checked = try Self.validate(.object(arguments), against: item.parameters)
+        let params = JSONValue.object([
+            "method": .string(method.rawValue), "path": .string(path),
+            "query": .object(query.mapValues(JSONValue.string)), "headers": .object(headers.mapValues(JSONValue.string)),
+            "body": .string(Data(body).base64EncodedString()), "params": .object(checked),
+        ])
+        return try await runtime.call("endpoint.invoke", params: params, onChunk: nil)
+    }
+
+    public func status(_ id: String) async throws -> PluginStatus {
+        try await runtime(id).status
+    }
+
+    public func stop(_ id: String) async throws {
+        try await runtime(id).stop()
+    }
+
+    /// Stops every plugin.
+    public func shutdown() async {
+        await withTaskGroup(of: Void.self) { group in
+            for runtime in runtimes.values { group.addTask { await runtime.stop() } }
+        }
+    }
+
+    /// The plugin's log file.
+    public func logPath(_ id: String) throws -> String {
+        try runtime(id).log.path
+    }
+
+    private func runtime(_ id: String) throws(PaddockError) -> PluginRuntime {
+        guard let runtime = runtimes[id] else { throw PaddockError(.pluginUnavailable, "no plugin named \(id) is loaded") }
+        return runtime
+    }
+
+    /// Checks arguments; the first violation's code, every violation named.
+    static func validate(_ arguments: JSONValue, against parameters: [ParameterSchema]) throws(PaddockError) -> [String: JSONValue] {
+        let outcome = ParameterValidator(parameters: parameters).validate(arguments)
+        guard let first = outcome.violations.first else { return outcome.arguments }
+        var details: [String: String] = [:]
+        for violation in outcome.violations { details[violation.field ?? "arguments"] = violation.message }
+        let message = outcome.violations.map(\.message).joined(separator: "; ")
+        throw PaddockError(first.code, message, field: first.field, details: details)
+    }
+
+    /// A query string value as the parameter's type, when it reads as one.
+    private static func coerce(_ text: String, to type: ParameterSchema.Kind) -> JSONValue {
+        switch type {
+        case .integer: Int(text).map(JSONValue.int) ?? .string(text)
+        case .number: Double(text).map(JSONValue.double) ?? .string(text)
+        case .boolean: text == "true" ? .bool(true) : text == "false" ? .bool(false) : .string(text)
+        default: .string(text)
+        }
+    }
+
+    private func pythonVersion() throws(PaddockError) -> RuntimeVersion {
+        if let interpreterVersion { return interpreterVersion }
+        let version = try Interpreter.version(of: configuration.python)
+        interpreterVersion = version
+        return version
+    }
+}
+
+extension PluginRuntime {
+    func setSettings(_ settings: JSONValue) {
+        self.settings = settings
+    }
+}

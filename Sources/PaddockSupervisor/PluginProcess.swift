@@ -1,0 +1,140 @@
+import CLinux
+import Foundation
+import Glibc
+public import NIOCore
+import NIOPosix
+import PaddockCore
+
+/// How a plugin process ended.
+public struct ProcessExit: Sendable {
+    /// The raw status from `wait4`.
+    public var waitStatus: Int32
+    /// Peak resident memory in bytes.
+    public var maxResidentBytes: Int
+}
+
+/// A sandboxed plugin process: `paddock-sandbox` spawned with one end of a
+/// socketpair as descriptor 3, stdout and stderr on pipes of their own.
+final class PluginProcess: Sendable {
+    let pid: pid_t
+    /// The host's end of the socketpair, for the RPC peer (which takes ownership).
+    let socket: Int32
+    /// Completes when the process has ended.
+    let exit: EventLoopFuture<ProcessExit>
+
+    private init(pid: pid_t, socket: Int32, exit: EventLoopFuture<ProcessExit>) {
+        self.pid = pid
+        self.socket = socket
+        self.exit = exit
+    }
+
+    /// The descriptor number the plugin finds its socket at (`PADDOCK_RPC_FD`).
+    static let pluginDescriptor: Int32 = 3
+
+    /// Spawns `launcher arguments...`; its stdout and stderr lines go to `output`.
+    /// - Throws: ``PaddockError`` 105 when the launcher cannot be started.
+    static func spawn(
+        launcher: String,
+        arguments: [String],
+        group: any EventLoopGroup,
+        output: @escaping @Sendable (_ stream: String, _ line: String) -> Void
+    ) throws -> PluginProcess {
+        var pair: [Int32] = [0, 0]
+        var stdout: [Int32] = [0, 0]
+        var stderr: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            throw failure("socketpair")
+        }
+        guard paddock_pipe_cloexec(&stdout) == 0, paddock_pipe_cloexec(&stderr) == 0 else { throw failure("pipe") }
+        // Keep the child's end clear of 0-3 so that dup2 to 3 always makes a fresh descriptor.
+        let childEnd = fcntl(pair[1], F_DUPFD_CLOEXEC, 10)
+        close(pair[1])
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdout[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr[1], 2)
+        posix_spawn_file_actions_adddup2(&actions, childEnd, pluginDescriptor)
+
+        let argv = ([launcher] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let envp: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/bin:/bin"), nil]
+        defer { envp.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, launcher, &actions, nil, argv, envp)
+        for fd in [childEnd, stdout[1], stderr[1]] { close(fd) }
+        guard spawned == 0 else {
+            for fd in [pair[0], stdout[0], stderr[0]] { close(fd) }
+            throw PaddockError(.dependencyUnavailable, "cannot start \(launcher): \(String(cString: strerror(spawned)))")
+        }
+
+        let exitPromise = group.next().makePromise(of: ProcessExit.self)
+        let child = pid
+        // One thread per process sits in wait4: plain, and it reaps exactly this child.
+        Thread.detachNewThread {
+            var status: Int32 = 0
+            var usage = rusage()
+            while wait4(child, &status, 0, &usage) < 0 && errno == EINTR {}
+            exitPromise.succeed(ProcessExit(waitStatus: status, maxResidentBytes: usage.ru_maxrss * 1024))
+        }
+        LineReader.attach(stdout[0], stream: "stdout", group: group, output: output)
+        LineReader.attach(stderr[0], stream: "stderr", group: group, output: output)
+        return PluginProcess(pid: child, socket: pair[0], exit: exitPromise.futureResult)
+    }
+
+    /// Sends `signal` to the process (the launcher became the plugin by exec).
+    func kill(_ signal: Int32 = SIGKILL) {
+        _ = Glibc.kill(pid, signal)
+    }
+
+    private static func failure(_ what: String) -> PaddockError {
+        PaddockError(.dependencyUnavailable, "\(what) failed: \(String(cString: strerror(errno)))")
+    }
+}
+
+/// Reads a pipe and hands out its lines (a line over 16 KiB is cut).
+final class LineReader: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let stream: String
+    private let output: @Sendable (String, String) -> Void
+    private var pending: [UInt8] = []
+
+    init(stream: String, output: @escaping @Sendable (String, String) -> Void) {
+        self.stream = stream
+        self.output = output
+    }
+
+    static func attach(_ fd: Int32, stream: String, group: any EventLoopGroup, output: @escaping @Sendable (String, String) -> Void) {
+        let bootstrap = NIOPipeBootstrap(group: group).channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(LineReader(stream: stream, output: output))
+            }
+        }
+        bootstrap.takingOwnershipOfDescriptor(input: fd).whenFailure { _ in close(fd) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        pending += buffer.readBytes(length: buffer.readableBytes) ?? []
+        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+            emit(pending[..<newline])
+            pending.removeSubrange(...newline)
+        }
+        if pending.count > 16 << 10 {
+            emit(pending[...])
+            pending.removeAll()
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !pending.isEmpty { emit(pending[...]) }
+        pending.removeAll()
+    }
+
+    private func emit(_ bytes: ArraySlice<UInt8>) {
+        output(stream, String(decoding: bytes, as: UTF8.self))
+    }
+}

@@ -1,0 +1,23 @@
+public import PaddockCore
+
+/// Where a plugin is in its life.
+public enum PluginState: String, Sendable, Codable {
+    case stopped
+    case starting
+    case running
+    case restarting
+    /// Given up after a crash loop (or a start that can never succeed): every call is 306.
+    case failed
+}
+
+/// What an operator sees of a plugin.
+public struct PluginStatus: Sendable {
+    public var id: String
+    public var state: PluginState
+    public var pid: Int32?
+    public var uid: UInt32
+    public var restarts: Int
+    /// The last death, with its catalog code and evidence.
+    public var lastDeath: PaddockError?
+    public var callsServed: Int
+}
