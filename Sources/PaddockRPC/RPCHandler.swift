@@ -200,8 +200,13 @@ final class RPCHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let reason = (error as? PaddockError) ?? PaddockError(.unparsableData, "connection error: \(error)")
-        fail(with: reason, context: context)
+        // A frame the decoder refused is a protocol failure (202); an I/O error
+        // (a reset from a dying peer) only ends the connection.
+        if let protocolError = error as? PaddockError {
+            fail(with: protocolError, context: context)
+        } else {
+            context.close(promise: nil)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

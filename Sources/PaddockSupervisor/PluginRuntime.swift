@@ -98,7 +98,9 @@ actor PluginRuntime {
         } catch {
             let coded = error as? PaddockError ?? PaddockError(.pluginCrashed, "\(error)")
             guard current == generation, let process else { throw coded }
-            if killReason == nil { killReason = coded }
+            // The plugin answered with an error, or did not answer in time: that is why it ends.
+            // A closed connection means it died on its own: its death is classified instead.
+            if killReason == nil, peer?.channel.isActive ?? false { killReason = coded }
             process.kill()
             throw await death(of: current)
         }

@@ -1,0 +1,63 @@
+import Foundation
+import Glibc
+import PaddockCore
+import PaddockSupervisor
+import PaddockTestSupport
+
+/// Plugins written by the tests: a manifest declaring `tools`, and Python code.
+enum TestPlugin {
+    /// Writes a plugin directory (world-readable, so the plugin's uid can read it).
+    static func write(
+        name: String,
+        tools: [String],
+        code: String,
+        memory: String = "128MB",
+        cpuSeconds: Int = 60,
+        workers: Int = 2,
+        parameters: String = "[]"
+    ) throws -> String {
+        let directory = "/tmp/paddock-test-plugins/\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        chmod("/tmp/paddock-test-plugins", 0o755)
+        chmod(directory, 0o755)
+        let items = tools.map { "      - {name: \($0), parameters: \(parameters), source: main.py}" }.joined(separator: "\n")
+        let manifest = """
+            name: \(name)
+            author: tests
+            version: "1.0.0"
+            type: tool
+            description: a plugin written by a test
+            runner: {language: python, version: "3.11", entrypoint: main.py}
+            resource: {memory: \(memory), cpu_seconds: \(cpuSeconds), workers: \(workers)}
+            tools:
+              - provider: test
+                items:
+            \(items)
+
+            """
+        try manifest.write(toFile: directory + "/manifest.yaml", atomically: true, encoding: .utf8)
+        let source = "import os, sys, time\nfrom paddock_plugin import Plugin, PluginError\nplugin = Plugin()\n" + code
+        try source.write(toFile: directory + "/main.py", atomically: true, encoding: .utf8)
+        for file in ["manifest.yaml", "main.py"] { chmod(directory + "/" + file, 0o644) }
+        return directory
+    }
+
+    /// An engine with short timeouts over a fresh data directory.
+    static func engine(_ adjust: (inout EngineConfiguration) -> Void = { _ in }) throws -> Engine {
+        let data = "/tmp/paddock-test-data-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        mkdir(data, 0o711)
+        var configuration = try EngineConfiguration.locate(dataDirectory: data)
+        configuration.firstUID = 210_000 + UInt32.random(in: 0..<200) * 100
+        configuration.startTimeout = .seconds(5)
+        configuration.callTimeout = .seconds(5)
+        configuration.cancellationGrace = .milliseconds(500)
+        configuration.restart.initialBackoff = .milliseconds(100)
+        adjust(&configuration)
+        return Engine(configuration: configuration)
+    }
+
+    /// A tool result as JSON.
+    static func json(_ bytes: [UInt8]) throws -> JSONValue {
+        try JSONValue(parsing: bytes)
+    }
+}
