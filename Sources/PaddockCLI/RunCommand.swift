@@ -43,6 +43,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The call's deadline in seconds.")
     var timeout: Double = 30
 
+    @Option(help: "Seconds the plugin has to start and answer initialize.")
+    var startTimeout: Double = 10
+
     func run() async throws {
         let scratch = try Self.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -50,6 +53,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             var configuration = try EngineConfiguration.locate(dataDirectory: scratch)
             configuration.callTimeout = .milliseconds(Int64(timeout * 1000))
+            configuration.startTimeout = .milliseconds(Int64(startTimeout * 1000))
             configuration.restart.policy = .never
             let running = Engine(configuration: configuration)
             engine = running

@@ -25,7 +25,7 @@ public actor Engine {
     /// - Throws: ``PaddockError``: the manifest's first error, 105 when the
     ///   runner is missing or too old, 102 when the id is taken.
     @discardableResult
-    public func load(directory: String, settings: JSONValue = .object([:])) throws -> String {
+    public func load(directory: String, settings: JSONValue = .object([:])) async throws -> String {
         let path = EngineConfiguration.realPath(directory) ?? directory
         let manifest = try ManifestLoader().manifest(in: path)
         guard runtimes[manifest.name] == nil else {
@@ -42,15 +42,34 @@ public actor Engine {
             uid: configuration.firstUID + nextSlot, group: group)
         nextSlot += 1
         runtimes[manifest.name] = runtime
-        Task { await runtime.setSettings(settings) }
+        await runtime.setSettings(settings)
         return manifest.name
     }
 
     /// Starts a loaded plugin and waits until it runs.
-    /// - Throws: the coded error of the start (301 at import, 104 for a
-    ///   wrong announcement, 204 when `initialize` is not answered in time...).
+    /// - Throws: 101 when a required setting has no value; the coded error
+    ///   of the start (301 at import, 104 for a wrong announcement, 204 when
+    ///   `initialize` is not answered in time...).
     public func start(_ id: String) async throws {
-        try await runtime(id).start()
+        let runtime = try runtime(id)
+        await runtime.setSettings(try Self.effectiveSettings(runtime.manifest.settings, given: await runtime.settings))
+        try await runtime.start()
+    }
+
+    /// The given settings with the manifest's defaults filled in.
+    /// - Throws: ``PaddockError`` 101 naming the first required setting without a value.
+    static func effectiveSettings(_ declared: [Setting], given: JSONValue) throws(PaddockError) -> JSONValue {
+        guard case .object(var values) = given else {
+            throw PaddockError(.wrongFormat, "settings must be a JSON object")
+        }
+        for setting in declared where values[setting.name] == nil || values[setting.name] == .null {
+            if let fallback = setting.default {
+                values[setting.name] = fallback
+            } else if setting.required {
+                throw PaddockError(.configurationMissing, "the required setting '\(setting.name)' has no value", field: "settings.\(setting.name)")
+            }
+        }
+        return .object(values)
     }
 
     /// Calls a tool with arguments checked against the manifest first.

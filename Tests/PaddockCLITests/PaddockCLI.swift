@@ -9,6 +9,10 @@ enum PaddockCLI {
         try ProcessRunner.run(binary, arguments)
     }
 
+    static func run(_ arguments: [String]) throws -> ProcessRunner.Result {
+        try ProcessRunner.run(binary, arguments)
+    }
+
     /// `paddock validate DIR --json`, decoded.
     static func validateJSON(_ directory: URL) throws -> (status: Int32?, report: [String: Any]) {
         let result = try ProcessRunner.run(binary, ["validate", directory.path, "--json"])

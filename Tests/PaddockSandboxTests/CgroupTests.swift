@@ -60,7 +60,7 @@ struct CgroupTests {
         let flags = cgroup.directories.flatMap { ["--cgroup", $0] }
         let sleeper = try Background(Sandbox.launcher, ["--profile", Sandbox.profile("default")] + flags + ["--", try Sandbox.probe.get(), "sleep", "30"])
         defer { sleeper.stop() }
-        let pid = try #require(Int32(sleeper.firstLine()))
+        let pid = try #require(Int32(sleeper.nextLine()))
         #expect(cgroup.processes().contains(pid))
         try cgroup.remove()
         #expect(cgroup.directories.allSatisfy { access($0, F_OK) != 0 })

@@ -137,7 +137,7 @@ struct LauncherTests {
         // Both as nobody, so only Landlock's scoping can refuse the signal.
         let sleeper = try Background(Sandbox.launcher, ["--profile", Sandbox.profile("default"), "--", Sandbox.probe.get(), "sleep", "30"])
         defer { sleeper.stop() }
-        let pid = try #require(Int32(sleeper.firstLine().trimmingCharacters(in: .whitespaces)))
+        let pid = try #require(Int32(sleeper.nextLine().trimmingCharacters(in: .whitespaces)))
         #expect(kill(pid, 0) == 0, "the sleeper runs")
         let result = try Sandbox.runProbe("kill", String(pid))
         #expect(result.stdout == "Operation not permitted\n")

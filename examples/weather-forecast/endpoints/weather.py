@@ -1,34 +1,52 @@
-"""GET /weather?city=...: the weather of a city.
+"""The weather of a city, from the weather service named in the settings.
 
-The plugin declares no network permission, so it answers from a small
-deterministic model instead of a weather service: the same city gives the
-same forecast, which keeps the example runnable offline.
+A 5xx answer or an unreachable service is retried with exponential backoff;
+when it keeps failing the call fails with 201 (third-party API failed).
 """
 
-import hashlib
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
-CONDITIONS = ["sunny", "cloudy", "light rain", "windy", "foggy", "snow"]
+from paddock_plugin import PluginError, UpstreamError
+
+ATTEMPTS = 4
+FIRST_DELAY = 0.1
 
 
-def forecast(city, units="metric"):
-    """A repeatable forecast for `city`."""
-    digest = hashlib.sha256(city.strip().lower().encode("utf-8")).digest()
-    celsius = digest[0] % 40 - 5
-    temperature = celsius if units == "metric" else round(celsius * 9 / 5 + 32)
-    return {
-        "city": city,
-        "condition": CONDITIONS[digest[1] % len(CONDITIONS)],
-        "temperature": temperature,
-        "units": units,
-        "humidity": 30 + digest[2] % 60,
-    }
+def fetch(city, settings, context):
+    base = settings.get("api_base")
+    key = settings.get("api_key")
+    if not key:
+        raise PluginError(101, "the setting api_key is missing")
+    query = urllib.parse.urlencode({"city": city, "units": settings.get("units", "metric")})
+    request = urllib.request.Request(f"{base.rstrip('/')}/v1/current?{query}", headers={"Authorization": f"Bearer {key}"})
+    delay = FIRST_DELAY
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as error:
+            if error.code < 500:
+                raise UpstreamError(f"the weather service refused the request: HTTP {error.code}", {"status": error.code}) from None
+            reason = f"HTTP {error.code}"
+        except (urllib.error.URLError, TimeoutError, OSError) as error:
+            reason = str(getattr(error, "reason", error))
+        context.log("weather service failed", level="warn", attempt=attempt, reason=reason)
+        if attempt < ATTEMPTS:
+            context.check_cancelled()
+            time.sleep(delay)
+            delay *= 2
+    raise UpstreamError(f"the weather service kept failing ({reason}) after {ATTEMPTS} attempts", {"attempts": ATTEMPTS, "reason": reason})
 
 
 def weather(request, context):
-    """Endpoint handler: `city` was validated by the host before this runs."""
-    units = context.settings.get("units", "metric")
-    return {
-        "status": 200,
-        "headers": {"content-type": "application/json"},
-        "body": forecast(request.params["city"], units),
-    }
+    """GET /weather?city=...: `city` was validated by the host before this runs."""
+    return {"status": 200, "body": fetch(request.params["city"], context.settings, context)}
+
+
+def current_weather(params, context):
+    """The current_weather tool."""
+    return fetch(params["city"], context.settings, context)

@@ -1,12 +1,12 @@
-import Foundation
+public import Foundation
 import Glibc
 
 /// A process that runs while a test works, stopped with `stop()`.
-final class Background {
-    let pid: pid_t
+public final class Background {
+    public let pid: pid_t
     private let output: Int32
 
-    init(_ executable: URL, _ arguments: [String]) throws {
+    public init(_ executable: URL, _ arguments: [String]) throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
         var actions = posix_spawn_file_actions_t()
@@ -28,15 +28,15 @@ final class Background {
         self.output = fds[0]
     }
 
-    /// The first line the process prints.
-    func firstLine() -> String {
+    /// The next line the process prints (empty at the end of its output).
+    public func nextLine() -> String {
         var line: [UInt8] = []
         var byte: UInt8 = 0
         while read(output, &byte, 1) == 1, byte != UInt8(ascii: "\n") { line.append(byte) }
         return String(decoding: line, as: UTF8.self)
     }
 
-    func stop() {
+    public func stop() {
         kill(pid, SIGKILL)
         var status: Int32 = 0
         waitpid(pid, &status, 0)
@@ -45,10 +45,10 @@ final class Background {
 }
 
 /// A Unix socket listening on an abstract address, outside any sandbox.
-final class AbstractListener {
+public final class AbstractListener {
     private let fd: Int32
 
-    init(name: String) throws {
+    public init(name: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -64,7 +64,22 @@ final class AbstractListener {
         guard bound == 0, listen(fd, 8) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EINVAL) }
     }
 
-    func close() {
+    public func close() {
         _ = Glibc.close(fd)
+    }
+}
+
+extension Background {
+    /// Whether the process is still running (not yet reaped, not a zombie).
+    public var isRunning: Bool {
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        return !stat.isEmpty && stat.split(separator: ")").last?.split(separator: " ").first != "Z"
+    }
+
+    /// Waits for the process to end and returns its exit status.
+    public func wait() -> Int32 {
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return (status >> 8) & 0xff
     }
 }

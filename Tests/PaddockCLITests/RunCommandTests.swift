@@ -1,0 +1,118 @@
+import Foundation
+import Glibc
+import PaddockCore
+import PaddockTestSupport
+import Testing
+
+/// `paddock run` as a real process: the embedded default, no daemon.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct RunCommandTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let textTools = repository.appendingPathComponent("examples/text-tools").path
+    static let weather = repository.appendingPathComponent("examples/weather-forecast").path
+
+    @Test(arguments: [
+        ("word_count", #"{"text": "one two three"}"#, #"{"words":3,"characters":13,"lines":1}"#),
+        ("slugify", #"{"text": "Hello, Wörld!", "separator": "_"}"#, #"{"slug":"hello_world"}"#),
+        ("json_path", #"{"document": {"a": [{"b": "x"}]}, "path": "a[0].b"}"#, #"{"value":"x"}"#),
+    ])
+    func textToolsPrintTheirResult(tool: String, params: String, expected: String) throws {
+        let result = try PaddockCLI.run("run", Self.textTools, "--tool", tool, "--params", params)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == expected + "\n")
+    }
+
+    @Test func streamedChunksArriveOneByOneBeforeTheCallEnds() throws {
+        let process = try Background(PaddockCLI.binary, [
+            "run", Self.textTools, "--tool", "split_words", "--params", #"{"text": "alpha beta gamma", "delay_ms": 400}"#, "--stream",
+        ])
+        defer { process.stop() }
+        #expect(process.nextLine() == #"{"word":"alpha"}"#)
+        #expect(process.isRunning, "the first chunk came before the call ended")
+        #expect(process.nextLine() == #"{"word":"beta"}"#)
+        #expect(process.nextLine() == #"{"word":"gamma"}"#)
+        #expect(process.nextLine() == #"{"count":3}"#)
+        #expect(process.wait() == 0)
+    }
+
+    @Test func invalidArgumentsAreCodedErrors() throws {
+        let missing = try PaddockCLI.run("run", Self.textTools, "--tool", "word_count", "--params", "{}")
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "error 101: required parameter 'text' is missing\n")
+        let wrong = try PaddockCLI.run("run", Self.textTools, "--tool", "word_count", "--params", #"{"text": 5}"#)
+        #expect(wrong.stderr.hasPrefix("error 102:"))
+        let unknown = try PaddockCLI.run("run", Self.textTools, "--tool", "nope")
+        #expect(unknown.stderr.hasPrefix("error 104:"))
+        let badJSON = try PaddockCLI.run("run", Self.textTools, "--tool", "word_count", "--params", "{text")
+        #expect(badJSON.stderr.hasPrefix("error 102:"))
+    }
+
+    @Test(arguments: [
+        ("crash", "os._exit(1)\n", [305]),
+        ("hog", "x = []\nwhile True:\n    x.append(bytearray(16 << 20))\n", [301]),
+        ("silent", "time.sleep(3600)\n", [204]),
+    ])
+    func misbehavingPluginsEndInBoundedTimeWithACode(name: String, code: String, expected: [Int]) throws {
+        let directory = try Self.plugin(name: name, code: code)
+        let started = ContinuousClock.now
+        let result = try ProcessRunner.run(PaddockCLI.binary, ["run", directory, "--tool", "echo", "--start-timeout", "3"], environment: [:])
+        #expect(result.status == 1)
+        let reported = Int(result.stderr.dropFirst("error ".count).prefix(3)) ?? 0
+        #expect(expected.contains(reported), "\(result.stderr)")
+        #expect(started.duration(to: .now) < .seconds(6))
+    }
+
+    @Test func weatherToolAndEndpointAgainstAFakeUpstream() throws {
+        let upstream = try Background(URL(fileURLWithPath: "/usr/bin/python3"), [Self.weather + "/dev/fake_upstream.py", "--fail-first", "2"])
+        defer { upstream.stop() }
+        let port = upstream.nextLine()
+        let settings = ["--setting", "api_base=http://127.0.0.1:\(port)", "--setting", "api_key=test-key"]
+        // The first two answers are 503: the plugin retries with backoff and succeeds.
+        let tool = try PaddockCLI.run(["run", Self.weather, "--tool", "current_weather", "--params", #"{"city": "Berlin"}"#] + settings)
+        #expect(tool.status == 0, "\(tool.stderr)")
+        let forecast = try JSONValue(parsing: Array(tool.stdout.utf8))
+        #expect(forecast["city"] == .string("Berlin"))
+        let endpoint = try PaddockCLI.run(["run", Self.weather, "--endpoint", "/weather", "--query", "city=Paris"] + settings)
+        let response = try JSONValue(parsing: Array(endpoint.stdout.utf8))
+        #expect(response["status"] == .int(200))
+        let body = Data(base64Encoded: response["body"]?.stringValue ?? "") ?? Data()
+        #expect(String(decoding: body, as: UTF8.self).contains("\"city\": \"Paris\""))
+        let missingCity = try PaddockCLI.run(["run", Self.weather, "--endpoint", "/weather"] + settings)
+        #expect(missingCity.stderr.hasPrefix("error 101:"))
+    }
+
+    @Test func weatherReports201WhenTheUpstreamKeepsFailing() throws {
+        let upstream = try Background(URL(fileURLWithPath: "/usr/bin/python3"), [Self.weather + "/dev/fake_upstream.py", "--fail-always"])
+        defer { upstream.stop() }
+        let port = upstream.nextLine()
+        let result = try PaddockCLI.run(
+            "run", Self.weather, "--tool", "current_weather", "--params", #"{"city": "Oslo"}"#,
+            "--setting", "api_base=http://127.0.0.1:\(port)", "--setting", "api_key=test-key")
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("error 201: the weather service kept failing"))
+        let noKey = try PaddockCLI.run("run", Self.weather, "--tool", "current_weather", "--params", #"{"city": "Oslo"}"#)
+        #expect(noKey.stderr == "error 101: the required setting 'api_key' has no value\n")
+    }
+
+    private static func plugin(name: String, code: String) throws -> String {
+        let directory = "/tmp/paddock-run-test-\(name)-\(getpid())"
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        chmod(directory, 0o755)
+        let manifest = """
+            name: \(name)
+            author: tests
+            version: "1.0.0"
+            type: tool
+            description: misbehaves
+            runner: {language: python, entrypoint: main.py}
+            resource: {memory: 64MB}
+            tools: [{provider: t, items: [{name: echo}]}]
+
+            """
+        try manifest.write(toFile: directory + "/manifest.yaml", atomically: true, encoding: .utf8)
+        try "import os, time\n\(code)".write(toFile: directory + "/main.py", atomically: true, encoding: .utf8)
+        for file in ["manifest.yaml", "main.py"] { chmod(directory + "/" + file, 0o644) }
+        return directory
+    }
+}
