@@ -33,11 +33,25 @@ test: deps
 	$(SWIFT) build
 	$(SWIFT) test
 
-## run: the embedded default — for now, validate every example plugin
+## run: the embedded default: validate every example, then run each under
+## the sandbox with `paddock run` and print the results (the weather plugin
+## talks to a stand-in weather service on 127.0.0.1)
 run: build
 	@status=0; for dir in examples/*/; do \
 		$(BIN)/paddock validate "$$dir" || status=1; \
 	done; exit $$status
+	@echo "== text-tools"
+	$(BIN)/paddock run examples/text-tools --tool word_count --params '{"text": "the quick brown fox"}'
+	$(BIN)/paddock run examples/text-tools --tool slugify --params '{"text": "Hello, Paddock World!"}'
+	$(BIN)/paddock run examples/text-tools --tool json_path --params '{"document": {"a": [{"b": 42}]}, "path": "a[0].b"}'
+	$(BIN)/paddock run examples/text-tools --tool split_words --params '{"text": "streamed one word at a time"}' --stream
+	@echo "== weather-forecast"
+	@set -e; fifo=$$(mktemp -u); mkfifo $$fifo; \
+		/usr/bin/python3 examples/weather-forecast/dev/fake_upstream.py > $$fifo & upstream=$$!; \
+		trap 'kill $$upstream 2>/dev/null; rm -f '$$fifo EXIT; \
+		read port < $$fifo; settings="--setting api_base=http://127.0.0.1:$$port --setting api_key=test-key"; \
+		$(BIN)/paddock run examples/weather-forecast --tool current_weather --params '{"city": "Berlin"}' $$settings; \
+		$(BIN)/paddock run examples/weather-forecast --endpoint /weather --query city=Paris $$settings
 
 ## bench: spawn-to-exit of /bin/true and python3, bare, under paddock-sandbox
 ## and under bwrap, interleaved in one run; medians and ratios to bare exec
