@@ -222,6 +222,22 @@ struct EngineTests {
         #expect(probe["environ"] != .string("ok"))
     }
 
+    @Test(.enabled(if: geteuid() == 0, "needs root to stop the plugin's process"))
+    func idlePluginThatStopsAnsweringIsKilledAndRestarted() async throws {
+        let engine = try TestPlugin.engine { $0.heartbeatInterval = .milliseconds(200); $0.heartbeatTimeout = .milliseconds(300) }
+        defer { Task { await engine.shutdown() } }
+        let id = try await started(engine)
+        let pid = try #require(try await engine.status(id).pid)
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(try await engine.status(id).pid == pid, "a healthy idle plugin answers its pings")
+        kill(pid, SIGSTOP)  // wedged: it can no longer answer anything
+        for _ in 0..<60 where try await engine.status(id).pid == pid { try await Task.sleep(for: .milliseconds(50)) }
+        let status = try await engine.status(id)
+        #expect(status.lastDeath?.code == .timedOut)
+        #expect(status.lastDeath?.message.contains("heartbeat") == true)
+        #expect(try await engine.invokeTool(id, tool: "echo", arguments: .object([:])) == Array("{}".utf8))
+    }
+
     @Test func fiftyPluginsStartTogetherAndAnswer() async throws {
         let engine = try TestPlugin.engine { $0.startTimeout = .seconds(60); $0.callTimeout = .seconds(60) }
         defer { Task { await engine.shutdown() } }
