@@ -54,20 +54,26 @@ run: build
 		$(BIN)/paddock run examples/weather-forecast --endpoint /weather --query city=Paris $$settings
 
 ## bench: spawn-to-exit of /bin/true and python3, bare, under paddock-sandbox
-## and under bwrap, interleaved in one run; medians and ratios to bare exec
+## and under bwrap, interleaved in one run; medians and ratios to bare exec.
+## RPC round trips to a sandboxed Python plugin against a raw socketpair
+## ping-pong, and spawn-to-ready against python3 -c pass, unpinned and pinned.
 bench: deps
 	@command -v bwrap >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1; }
 	$(SWIFT) build -c release --product paddock-sandbox
 	$(SWIFT) build -c release --product paddock-bench
 	@echo "== sandbox: spawn to exit, $$(nproc) CPUs, $$(uname -r), landlock and seccomp as in $(PROFILE)"
-	@$(RELEASE)/paddock-bench --rounds 300 \
+	@$(RELEASE)/paddock-bench spawn --rounds 300 \
 		"true=/bin/true" \
 		"sandbox=$(RELEASE)/paddock-sandbox --profile $(PROFILE) -- /bin/true" \
 		"bwrap=/usr/bin/bwrap --unshare-all --ro-bind / / /bin/true"
-	@$(RELEASE)/paddock-bench --rounds 100 \
+	@$(RELEASE)/paddock-bench spawn --rounds 100 \
 		"python3=/usr/bin/python3 -c pass" \
 		"sandbox=$(RELEASE)/paddock-sandbox --profile $(PROFILE) -- /usr/bin/python3 -c pass" \
 		"bwrap=/usr/bin/bwrap --unshare-all --ro-bind / / /usr/bin/python3 -c pass"
+	@echo "== unpinned (what users get)"
+	@$(RELEASE)/paddock-bench rpc --calls 5000
+	@echo "== pinned: host and plugin on one CPU (taskset -c 0)"
+	@taskset -c 0 $(RELEASE)/paddock-bench rpc --calls 5000
 
 ## lint: swift-format in lint mode
 lint:

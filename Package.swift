@@ -68,7 +68,7 @@ let package = Package(
             ]
         ),
         // Spawn-to-exit timings for `make bench`.
-        .executableTarget(name: "paddock-bench"),
+        .executableTarget(name: "paddock-bench", dependencies: ["PaddockCore", "PaddockSupervisor"]),
         .executableTarget(name: "paddock", dependencies: ["PaddockCLI"]),
 
         // Fixtures, fuzzing and process helpers shared by the test targets.

@@ -121,6 +121,11 @@ public actor Engine {
         return try await runtime.call("endpoint.invoke", params: params, onChunk: nil)
     }
 
+    /// Sends the plugin a `ping` (what the heartbeat sends) and waits for the answer.
+    public func ping(_ id: String) async throws {
+        _ = try await runtime(id).ping()
+    }
+
     public func status(_ id: String) async throws -> PluginStatus {
         try await runtime(id).status
     }

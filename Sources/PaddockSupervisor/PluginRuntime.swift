@@ -374,6 +374,12 @@ actor PluginRuntime {
         }
     }
 
+    /// One heartbeat round trip, on demand.
+    func ping() async throws -> [UInt8] {
+        guard state == .running, let peer else { throw unavailable() }
+        return try await peer.call("ping", timeout: .init(configuration.heartbeatTimeout)).get()
+    }
+
     private func heard(_ target: Int) {
         if target == generation { heartbeat.heard(at: .now) }
     }

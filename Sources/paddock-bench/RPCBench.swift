@@ -1,0 +1,180 @@
+import Foundation
+import Glibc
+import PaddockCore
+import PaddockSupervisor
+
+/// `paddock-bench rpc [--calls N]`: round trips to a sandboxed Python plugin
+/// through the engine (`ping`, an echo tool call; one at a time and 8 in
+/// flight) next to a raw socketpair ping-pong of the same message size in
+/// this process; then spawn-to-ready of a Python plugin next to `python3 -c pass`.
+func rpcBench(_ arguments: ArraySlice<String>) async {
+    var calls = 5000
+    if let index = arguments.firstIndex(of: "--calls"), index + 1 < arguments.endIndex, let value = Int(arguments[index + 1]) {
+        calls = value
+    }
+    do {
+        let data = "/tmp/paddock-bench-\(getpid())"
+        mkdir(data, 0o711)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var configuration = try EngineConfiguration.locate(dataDirectory: data)
+        configuration.heartbeatInterval = .seconds(3600)
+        let engine = Engine(configuration: configuration)
+        let plugin = try benchPlugin(in: data)
+        let id = try await engine.load(directory: plugin)
+        try await engine.start(id)
+
+        let message = JSONValue.object(["text": .string(String(repeating: "x", count: 100))])
+        let frameSize = RPCFrameSize.echo(message)
+        let raw = rawPingPong(bytes: frameSize, rounds: calls)
+        let ping = try await sequential(calls) { try await engine.ping(id) }
+        let echo = try await sequential(calls) { _ = try await engine.invokeTool(id, tool: "echo", arguments: message) }
+        let pingParallel = try await parallel(calls, width: 8) { try await engine.ping(id) }
+        let echoParallel = try await parallel(calls, width: 8) { _ = try await engine.invokeTool(id, tool: "echo", arguments: message) }
+
+        print("== rpc: \(calls) round trips each, ~\(frameSize) B frames, host in Swift, plugin in Python under paddock-sandbox")
+        print(pad("", 28) + pad("p50 µs", 10) + pad("p99 µs", 10) + pad("calls/s", 10) + pad("p50 / raw", 11))
+        let base = raw.p50
+        for (label, result) in [("raw socketpair ping-pong", raw), ("ping", ping), ("echo tool", echo)] {
+            print(pad(label, 28) + number(result.p50) + number(result.p99) + number(result.perSecond) + number(result.p50 / base, decimals: 1, width: 11))
+        }
+        for (label, perSecond) in [("ping, 8 in flight", pingParallel), ("echo tool, 8 in flight", echoParallel)] {
+            print(pad(label, 28) + pad("-", 10) + pad("-", 10) + number(perSecond) + number(perSecond / raw.perSecond, decimals: 2, width: 11) + "  (calls/s ratio to raw)")
+        }
+        await engine.shutdown()
+
+        // Spawn to ready: a fresh plugin each time, against bare python3 -c pass.
+        var bare: [UInt64] = []
+        var ready: [UInt64] = []
+        for round in 0..<10 {
+            if let time = spawnToExit([configuration.python, "-c", "pass"]) { bare.append(time) }
+            let fresh = Engine(configuration: configuration)
+            let started = DispatchTime.now().uptimeNanoseconds
+            let copy = try benchPlugin(in: data, suffix: "\(round)")
+            let freshID = try await fresh.load(directory: copy)
+            try await fresh.start(freshID)
+            ready.append(DispatchTime.now().uptimeNanoseconds - started)
+            await fresh.shutdown()
+        }
+        print("== spawn to ready: 10 starts each")
+        print(pad("", 28) + pad("median ms", 11) + pad("ratio", 8))
+        print(pad("python3 -c pass", 28) + number(median(bare) / 1e6, decimals: 2, width: 11) + number(1, decimals: 1, width: 8))
+        print(pad("python plugin, ready", 28) + number(median(ready) / 1e6, decimals: 2, width: 11) + number(median(ready) / median(bare), decimals: 1, width: 8))
+    } catch {
+        print("paddock-bench rpc: \(error)")
+        exit(1)
+    }
+}
+
+struct Latencies {
+    var p50: Double
+    var p99: Double
+    var perSecond: Double
+}
+
+private func sequential(_ count: Int, _ body: () async throws -> Void) async throws -> Latencies {
+    for _ in 0..<min(200, count) { try await body() }  // warm up
+    var samples: [UInt64] = []
+    samples.reserveCapacity(count)
+    let start = DispatchTime.now().uptimeNanoseconds
+    for _ in 0..<count {
+        let before = DispatchTime.now().uptimeNanoseconds
+        try await body()
+        samples.append(DispatchTime.now().uptimeNanoseconds - before)
+    }
+    let total = Double(DispatchTime.now().uptimeNanoseconds - start)
+    return latencies(samples, total: total)
+}
+
+private func parallel(_ count: Int, width: Int, _ body: @escaping @Sendable () async throws -> Void) async throws -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<width {
+            group.addTask { for _ in 0..<(count / width) { try await body() } }
+        }
+        try await group.waitForAll()
+    }
+    return Double(count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+}
+
+/// Blocking write/read round trips between two threads over a socketpair.
+private func rawPingPong(bytes: Int, rounds: Int) -> Latencies {
+    var fds: [Int32] = [0, 0]
+    socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds)
+    let (near, far) = (fds[0], fds[1])
+    let total = rounds + 200
+    let echo = Thread {
+        var buffer = [UInt8](repeating: 0, count: bytes)
+        for _ in 0..<total {
+            var got = 0
+            while got < bytes { got += buffer.withUnsafeMutableBytes { read(far, $0.baseAddress! + got, bytes - got) } }
+            _ = write(far, buffer, bytes)
+        }
+    }
+    echo.start()
+    var buffer = [UInt8](repeating: 0x61, count: bytes)
+    var samples: [UInt64] = []
+    var start: UInt64 = 0
+    for round in 0..<total {
+        if round == 200 { start = DispatchTime.now().uptimeNanoseconds }
+        let before = DispatchTime.now().uptimeNanoseconds
+        _ = write(near, buffer, bytes)
+        var got = 0
+        while got < bytes { got += buffer.withUnsafeMutableBytes { read(near, $0.baseAddress! + got, bytes - got) } }
+        if round >= 200 { samples.append(DispatchTime.now().uptimeNanoseconds - before) }
+    }
+    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start)
+    close(near)
+    close(far)
+    return latencies(samples, total: elapsed)
+}
+
+private func latencies(_ samples: [UInt64], total: Double) -> Latencies {
+    let sorted = samples.sorted()
+    return Latencies(
+        p50: Double(sorted[sorted.count / 2]) / 1000,
+        p99: Double(sorted[min(sorted.count - 1, sorted.count * 99 / 100)]) / 1000,
+        perSecond: Double(samples.count) / (total / 1e9))
+}
+
+private func pad(_ text: String, _ width: Int) -> String {
+    text + String(repeating: " ", count: max(1, width - text.count))
+}
+
+private func number(_ value: Double, decimals: Int = 0, width: Int = 10) -> String {
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let rounded = (value * scale).rounded() / scale
+    let text = decimals == 0 ? String(Int(rounded)) : String(rounded)
+    return pad(text, width)
+}
+
+/// The size of the echo call's request frame, for the raw baseline.
+enum RPCFrameSize {
+    static func echo(_ arguments: JSONValue) -> Int {
+        let params = JSONValue.object(["tool": .string("echo"), "params": arguments]).jsonText
+        return #"{"jsonrpc":"2.0","id":1000,"method":"tool.invoke","params":"#.utf8.count + params.utf8.count + 2
+    }
+}
+
+/// A plugin with an echo tool and 8 workers, written under the data directory.
+private func benchPlugin(in data: String, suffix: String = "") throws -> String {
+    let directory = data + "/bench-plugin" + suffix
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    chmod(directory, 0o755)
+    let manifest = """
+        name: bench-echo\(suffix.isEmpty ? "" : "-" + suffix)
+        author: paddock
+        version: "1.0.0"
+        type: tool
+        description: echoes its arguments
+        runner: {language: python, entrypoint: main.py}
+        resource: {workers: 8}
+        tools: [{provider: bench, items: [{name: echo, parameters: [{name: text, type: string}]}]}]
+
+        """
+    try manifest.write(toFile: directory + "/manifest.yaml", atomically: true, encoding: .utf8)
+    try "from paddock_plugin import Plugin\nplugin = Plugin()\n@plugin.tool('echo')\ndef echo(params, context):\n    return params\n"
+        .write(toFile: directory + "/main.py", atomically: true, encoding: .utf8)
+    for file in ["manifest.yaml", "main.py"] { chmod(directory + "/" + file, 0o644) }
+    return directory
+}

@@ -1,0 +1,71 @@
+import Glibc
+
+/// Nanoseconds from posix_spawn to the end of waitpid, or nil when the program failed.
+func spawnToExit(_ argv: [String]) -> UInt64? {
+    let cArguments = argv.map { strdup($0) } + [nil]
+    defer { cArguments.forEach { free($0) } }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    var start = timespec()
+    var end = timespec()
+    var pid: pid_t = 0
+    clock_gettime(CLOCK_MONOTONIC, &start)
+    guard posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ) == 0 else { return nil }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    clock_gettime(CLOCK_MONOTONIC, &end)
+    guard status == 0 else { return nil }
+    return UInt64(end.tv_sec - start.tv_sec) * 1_000_000_000 + UInt64(end.tv_nsec) - UInt64(start.tv_nsec)
+}
+
+func median(_ values: [UInt64]) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return .nan }
+    return sorted.count % 2 == 1
+        ? Double(sorted[sorted.count / 2]) : Double(sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+func format(_ value: Double, width: Int) -> String {
+    let text = value.isNaN ? "failed" : String(Double(Int(value * 100)) / 100)
+    return String(repeating: " ", count: max(0, width - text.count)) + text
+}
+
+/// `paddock-bench spawn [--rounds N] LABEL=COMMAND...`: spawn-to-exit times,
+/// interleaved; the first row is the baseline.
+func spawnBench(_ arguments: ArraySlice<String>) {
+    var arguments = arguments
+    var rounds = 200
+    var rows: [(label: String, argv: [String])] = []
+    while let argument = arguments.popFirst() {
+        if argument == "--rounds", let next = arguments.popFirst(), let value = Int(next) {
+            rounds = value
+        } else if let equals = argument.firstIndex(of: "=") {
+            rows.append((String(argument[..<equals]), argument[argument.index(after: equals)...].split(separator: " ").map(String.init)))
+        }
+    }
+    guard !rows.isEmpty else {
+        print("usage: paddock-bench spawn [--rounds N] LABEL=COMMAND...  (the first is the baseline)")
+        exit(2)
+    }
+
+    var samples = Array(repeating: [UInt64](), count: rows.count)
+    var failures = Array(repeating: 0, count: rows.count)
+    for row in rows { _ = spawnToExit(row.argv) }  // warm caches
+    for _ in 0..<rounds {
+        for (index, row) in rows.enumerated() {
+            if let time = spawnToExit(row.argv) { samples[index].append(time) } else { failures[index] += 1 }
+        }
+    }
+    let baseline = median(samples[0])
+    let labelWidth = max(10, rows.map(\.label.count).max() ?? 0)
+    print("\(String(repeating: " ", count: labelWidth - 7))command   median ms   overhead ms   ratio   failed")
+    for (index, row) in rows.enumerated() {
+        let value = median(samples[index])
+        let label = String(repeating: " ", count: labelWidth - row.label.count) + row.label
+        print("\(label) \(format(value / 1e6, width: 11)) \(format((value - baseline) / 1e6, width: 13)) \(format(value / baseline, width: 7)) \(String(repeating: " ", count: 8 - String(failures[index]).count))\(failures[index])")
+    }
+
+}
