@@ -21,11 +21,16 @@ public actor Engine {
 
     /// Loads the plugin in `directory`: its manifest must be valid and its
     /// runner available.
+    /// - Parameter restartPolicy: this plugin's restart policy, over the engine's.
     /// - Returns: the plugin's id (its manifest name).
     /// - Throws: ``PaddockError``: the manifest's first error, 105 when the
     ///   runner is missing or too old, 102 when the id is taken.
     @discardableResult
-    public func load(directory: String, settings: JSONValue = .object([:])) async throws -> String {
+    public func load(
+        directory: String,
+        settings: JSONValue = .object([:]),
+        restartPolicy: RestartStateMachine<ContinuousClock.Instant>.Policy? = nil
+    ) async throws -> String {
         let path = EngineConfiguration.realPath(directory) ?? directory
         let manifest = try ManifestLoader().manifest(in: path)
         guard runtimes[manifest.name] == nil else {
@@ -37,8 +42,10 @@ public actor Engine {
                 throw PaddockError(.dependencyUnavailable, "\(manifest.name) needs Python \(minimum) or newer; \(configuration.python) is \(installed)", field: "runner.version")
             }
         }
+        var pluginConfiguration = configuration
+        if let restartPolicy { pluginConfiguration.restart.policy = restartPolicy }
         let runtime = PluginRuntime(
-            manifest: manifest, directory: path, configuration: configuration,
+            manifest: manifest, directory: path, configuration: pluginConfiguration,
             uid: configuration.firstUID + nextSlot, group: group)
         nextSlot += 1
         runtimes[manifest.name] = runtime

@@ -238,6 +238,35 @@ struct EngineTests {
         #expect(try await engine.invokeTool(id, tool: "echo", arguments: .object([:])) == Array("{}".utf8))
     }
 
+    @Test func restartPolicyNeverLeavesACrashedPluginStopped() async throws {
+        let engine = try TestPlugin.engine()
+        defer { Task { await engine.shutdown() } }
+        let directory = try TestPlugin.write(name: "once", tools: Self.tools, code: Self.misbehaving)
+        let id = try await engine.load(directory: directory, restartPolicy: .never)
+        try await engine.start(id)
+        kill(try #require(try await engine.status(id).pid), SIGKILL)
+        try await Task.sleep(for: .milliseconds(500))
+        let status = try await engine.status(id)
+        #expect(status.state == .stopped)
+        #expect(status.restarts == 0)
+        #expect(await code { try await engine.invokeTool(id, tool: "echo", arguments: .object([:])) } == 306)
+    }
+
+    @Test func callsBeyondTheWorkersQueueAndBeyondTheQueueAre206() async throws {
+        let engine = try TestPlugin.engine { $0.queueLimit = 1 }
+        defer { Task { await engine.shutdown() } }
+        let directory = try TestPlugin.write(name: "single", tools: Self.tools, code: Self.misbehaving, workers: 1)
+        let id = try await engine.load(directory: directory)
+        try await engine.start(id)
+        async let running = code { try await engine.invokeTool(id, tool: "sleep", arguments: .object(["seconds": .double(0.5)])) }
+        try await Task.sleep(for: .milliseconds(100))
+        async let queued = code { try await engine.invokeTool(id, tool: "echo", arguments: .object([:])) }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(await code { try await engine.invokeTool(id, tool: "echo", arguments: .object([:])) } == 206)
+        #expect(await running == nil)
+        #expect(await queued == nil)
+    }
+
     @Test func fiftyPluginsStartTogetherAndAnswer() async throws {
         let engine = try TestPlugin.engine { $0.startTimeout = .seconds(60); $0.callTimeout = .seconds(60) }
         defer { Task { await engine.shutdown() } }
