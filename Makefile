@@ -31,7 +31,9 @@ build: deps
 ## test: the whole test suite (this is what CI runs)
 test: deps
 	$(SWIFT) build
-	$(SWIFT) test
+	# Serially: the tests spawn real sandboxed processes and measure deadlines;
+	# on two cores, parallel suites starve each other.
+	$(SWIFT) test --no-parallel
 
 ## run: the embedded default: validate every example, then run each under
 ## the sandbox with `paddock run` and print the results (the weather plugin

@@ -84,6 +84,7 @@ actor PluginRuntime {
             let peer = try await RPCPeer.connect(
                 socket: process.socket, service: service(), maximumFrameSize: configuration.maximumFrameSize, group: group)
             self.peer = peer
+            peer.closeFuture.whenComplete { _ in Task { await self.connectionClosed(current) } }
             guard current == generation else { throw deathError(current) }
             let params = JSONValue.object(["settings": settings, "workers": .int(manifest.resource.workers)])
             let answer = try await peer.call("initialize", params: params.jsonBytes, timeout: .init(configuration.startTimeout)).get()
@@ -218,6 +219,15 @@ actor PluginRuntime {
             state = .stopped
             failReadyWaiters(unavailable())
         }
+    }
+
+    /// The connection to a running plugin closed: it is dying (or broke the
+    /// protocol and must). New calls wait for its restart from now on.
+    private func connectionClosed(_ closed: Int) async {
+        guard closed == generation, let process, state == .running else { return }
+        state = .restarting
+        if killReason == nil, let failure = try? await peer?.failure().get() { killReason = failure }
+        process.kill()
     }
 
     private func restart(after ended: Int) async {
