@@ -128,6 +128,27 @@ public actor Engine {
         return try await runtime.call("endpoint.invoke", params: params, onChunk: nil)
     }
 
+    /// Calls a model of a model plugin; `params` are checked against the model's parameters.
+    /// - Parameter onChunk: each streamed partial result, raw JSON.
+    public func invokeModel(
+        _ id: String, model: String, messages: JSONValue, params: JSONValue = .object([:]),
+        onChunk: (@Sendable ([UInt8]) -> Void)? = nil
+    ) async throws -> [UInt8] {
+        let runtime = try runtime(id)
+        guard let item = runtime.manifest.models.flatMap(\.items).first(where: { $0.name == model }) else {
+            throw PaddockError(.permissionDenied, "\(id) declares no model '\(model)'")
+        }
+        let checked = try Self.validate(params, against: item.parameters)
+        let call = JSONValue.object(["model": .string(model), "messages": messages, "params": .object(checked)])
+        return try await runtime.call("model.invoke", params: call, onChunk: onChunk)
+    }
+
+    /// The seed's "test connection": asks the plugin whether `credentials` work.
+    /// - Returns: `{"valid": Bool, "message"?: String}`.
+    public func validateCredentials(_ id: String, credentials: JSONValue) async throws -> [UInt8] {
+        try await runtime(id).call("credentials.validate", params: .object(["credentials": credentials]), onChunk: nil)
+    }
+
     /// Sends the plugin a `ping` (what the heartbeat sends) and waits for the answer.
     public func ping(_ id: String) async throws {
         _ = try await runtime(id).ping()

@@ -86,7 +86,9 @@ actor PluginRuntime {
             self.peer = peer
             peer.closeFuture.whenComplete { _ in Task { await self.connectionClosed(current) } }
             guard current == generation else { throw deathError(current) }
-            let params = JSONValue.object(["settings": settings, "workers": .int(manifest.resource.workers)])
+            let params = JSONValue.object([
+                "settings": settings, "credentials": credentialSettings(), "workers": .int(manifest.resource.workers),
+            ])
             let answer = try await peer.call("initialize", params: params.jsonBytes, timeout: .init(configuration.startTimeout)).get()
             guard current == generation, process.pid == self.process?.pid else { throw deathError(current) }
             try checkAnnouncement(answer)
@@ -105,6 +107,13 @@ actor PluginRuntime {
             process.kill()
             throw await death(of: current)
         }
+    }
+
+    /// The settings of type `secret`, which the SDK also hands out as credentials.
+    private func credentialSettings() -> JSONValue {
+        let secrets = Set(manifest.settings.filter { $0.type == .secret }.map(\.name))
+        guard case .object(let values) = settings else { return .object([:]) }
+        return .object(values.filter { secrets.contains($0.key) })
     }
 
     private func launcherArguments() throws(PaddockError) -> [String] {
