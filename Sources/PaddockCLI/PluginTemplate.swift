@@ -109,25 +109,10 @@ struct PluginTemplate {
         }
     }
 
+    /// A YAML double-quoted scalar: a JSON string literal is one.
     private func quoted(_ text: String) -> String {
-        var escaped = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case "\n": escaped += "\\n"
-            case "\t": escaped += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7f:
-                escaped += "\\x" + String(scalar.value, radix: 16).leftPadded(to: 2)
-            default: escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return "\"\(escaped)\""
-    }
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        String(repeating: "0", count: Swift.max(0, width - count)) + self
+        var literal = ""
+        JSONValue.quote(text, into: &literal)
+        return literal
     }
 }

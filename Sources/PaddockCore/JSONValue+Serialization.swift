@@ -38,7 +38,9 @@ extension JSONValue {
         }
     }
 
-    /// Appends `value` as a JSON string literal.
+    /// Appends `value` as a JSON string literal. Control characters, DEL and
+    /// the line separators are escaped, so the literal is also a valid YAML
+    /// double-quoted scalar.
     public static func quote(_ value: String, into text: inout String) {
         text += "\""
         for scalar in value.unicodeScalars {
@@ -48,7 +50,7 @@ extension JSONValue {
             case "\n": text += "\\n"
             case "\r": text += "\\r"
             case "\t": text += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029:
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x2028 || scalar.value == 0x2029:
                 let hex = String(scalar.value, radix: 16)
                 text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: text.unicodeScalars.append(scalar)

@@ -96,9 +96,6 @@ struct RunCommandTests {
 
     private static func plugin(name: String, code: String) throws -> String {
         let directory = "/tmp/paddock-run-test-\(name)-\(getpid())"
-        try? FileManager.default.removeItem(atPath: directory)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        chmod(directory, 0o755)
         let manifest = """
             name: \(name)
             author: tests
@@ -110,9 +107,7 @@ struct RunCommandTests {
             tools: [{provider: t, items: [{name: echo}]}]
 
             """
-        try manifest.write(toFile: directory + "/manifest.yaml", atomically: true, encoding: .utf8)
-        try "import os, time\n\(code)".write(toFile: directory + "/main.py", atomically: true, encoding: .utf8)
-        for file in ["manifest.yaml", "main.py"] { chmod(directory + "/" + file, 0o644) }
+        try Fixture.writeWorldReadable(directory: directory, files: ["manifest.yaml": manifest, "main.py": "import os, time\n\(code)"])
         return directory
     }
 }

@@ -11,10 +11,7 @@ import Testing
 struct ModelAndCredentialsTests {
     @Test func streamingModelAndCredentialCheck() async throws {
         let directory = "/tmp/paddock-test-plugins/echo-model-\(getpid())"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        chmod("/tmp/paddock-test-plugins", 0o755)
-        chmod(directory, 0o755)
-        try """
+        let manifest = """
             name: echo-model
             author: tests
             version: "1.0.0"
@@ -27,8 +24,8 @@ struct ModelAndCredentialsTests {
                 items:
                   - {name: echo, model_type: llm, parameters: [{name: temperature, type: number, min: 0, max: 2}]}
 
-            """.write(toFile: directory + "/manifest.yaml", atomically: true, encoding: .utf8)
-        try """
+            """
+        let source = """
             from paddock_plugin import Plugin
             plugin = Plugin()
 
@@ -43,8 +40,8 @@ struct ModelAndCredentialsTests {
             def check(credentials, context):
                 return credentials.get("api_key") == "k" or "the key was refused"
 
-            """.write(toFile: directory + "/main.py", atomically: true, encoding: .utf8)
-        for file in ["manifest.yaml", "main.py"] { chmod(directory + "/" + file, 0o644) }
+            """
+        try Fixture.writeWorldReadable(directory: directory, files: ["manifest.yaml": manifest, "main.py": source])
 
         let engine = try TestPlugin.engine()
         defer { Task { await engine.shutdown() } }

@@ -17,9 +17,6 @@ enum TestPlugin {
         parameters: String = "[]"
     ) throws -> String {
         let directory = "/tmp/paddock-test-plugins/\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        chmod("/tmp/paddock-test-plugins", 0o755)
-        chmod(directory, 0o755)
         let items = tools.map { "      - {name: \($0), parameters: \(parameters), source: main.py}" }.joined(separator: "\n")
         let manifest = """
             name: \(name)
@@ -35,10 +32,8 @@ enum TestPlugin {
             \(items)
 
             """
-        try manifest.write(toFile: directory + "/manifest.yaml", atomically: true, encoding: .utf8)
         let source = "import os, sys, time\nfrom paddock_plugin import Plugin, PluginError\nplugin = Plugin()\n" + code
-        try source.write(toFile: directory + "/main.py", atomically: true, encoding: .utf8)
-        for file in ["manifest.yaml", "main.py"] { chmod(directory + "/" + file, 0o644) }
+        try Fixture.writeWorldReadable(directory: directory, files: ["manifest.yaml": manifest, "main.py": source])
         return directory
     }
 

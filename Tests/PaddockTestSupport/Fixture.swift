@@ -1,4 +1,5 @@
 public import Foundation
+import Glibc
 public import PaddockCore
 
 /// Manifests and plugin directories for tests.
@@ -96,4 +97,22 @@ public enum Fixture {
               - {name: chat, model_type: llm, parameters: [{name: temperature, type: number, min: 0, max: 2, default: 0.7}]}
         """,
     ]
+}
+
+extension Fixture {
+    /// Writes `files` into a fresh world-readable `directory`, so that a
+    /// plugin running under a uid of its own can read them.
+    public static func writeWorldReadable(directory: String, files: [String: String]) throws {
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var parent = directory
+        while let slash = parent.lastIndex(of: "/"), slash != parent.startIndex, parent.hasPrefix("/tmp/") {
+            chmod(parent, 0o755)
+            parent = String(parent[..<slash])
+        }
+        for (name, contents) in files {
+            try contents.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+            chmod(directory + "/" + name, 0o644)
+        }
+    }
 }
