@@ -1,5 +1,5 @@
 public import NIOCore
-public import PaddockCore
+import PaddockCore
 
 /// Splits a byte stream into newline-delimited frames of at most
 /// `maximumFrameSize` bytes. A longer frame is error 202 (the connection

@@ -1,4 +1,4 @@
-public import PaddockCore
+import PaddockCore
 
 /// Encodes and decodes JSON-RPC 2.0 messages; one message (or one batch)
 /// per frame of newline-delimited JSON.

@@ -111,7 +111,7 @@ final class RPCHandler: ChannelInboundHandler {
         nextID += 1
         var call = PendingCall(promise: promise, onChunk: onChunk, cancellation: cancellation)
         if let timeout {
-            call.deadline = context.eventLoop.scheduleTask(in: timeout) { [weak self] in
+            call.deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
                 self?.expire(id, after: timeout)
             }
         }
@@ -128,7 +128,7 @@ final class RPCHandler: ChannelInboundHandler {
     private func expire(_ id: RPCID, after timeout: TimeAmount) {
         guard let call = pending.removeValue(forKey: id) else { return }
         if let cancellation = call.cancellation, let context {
-            abandoned[id] = context.eventLoop.scheduleTask(in: cancellation.grace) { [weak self] in
+            abandoned[id] = context.eventLoop.assumeIsolated().scheduleTask(in: cancellation.grace) { [weak self] in
                 self?.abandoned[id] = nil
                 cancellation.unhonoured()
             }

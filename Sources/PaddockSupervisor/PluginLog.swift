@@ -30,7 +30,7 @@ final class PluginLog: Sendable {
     }
 
     deinit {
-        state.withLock { close($0.fd) }
+        _ = state.withLock { close($0.fd) }
     }
 
     /// Writes one line: `2026-11-25T09:23:21.123Z INFO plugin call=7 message`.

@@ -1,7 +1,7 @@
 import CLinux
 import Foundation
 import Glibc
-public import NIOCore
+import NIOCore
 import NIOPosix
 import PaddockCore
 

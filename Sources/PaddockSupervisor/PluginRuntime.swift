@@ -73,6 +73,7 @@ actor PluginRuntime {
         generation += 1
         let current = generation
         if state != .restarting { state = .starting }
+        var spawned: PluginProcess?
         do {
             let arguments = try launcherArguments()
             let log = self.log
@@ -80,6 +81,7 @@ actor PluginRuntime {
                 launcher: configuration.launcher, arguments: arguments, group: group
             ) { stream, line in log.output(stream, line) }
             self.process = process
+            spawned = process
             process.exit.whenSuccess { exit in Task { await self.ended(current, exit) } }
             let peer = try await RPCPeer.connect(
                 socket: process.socket, service: service(), maximumFrameSize: configuration.maximumFrameSize, group: group)
@@ -100,7 +102,17 @@ actor PluginRuntime {
             readyWaiters.removeAll()
         } catch {
             let coded = error as? PaddockError ?? PaddockError(.pluginCrashed, "\(error)")
-            guard current == generation, let process else { throw coded }
+            guard current == generation else { throw coded }
+            guard let process = spawned else {
+                // Not even spawned (no launcher, no descriptors): retrying will not help.
+                try? cgroup?.remove()
+                cgroup = nil
+                state = .failed
+                lastDeath = coded
+                failReadyWaiters(coded)
+                throw coded
+            }
+            if self.process == nil { throw await death(of: current) }
             // The plugin answered with an error, or did not answer in time: that is why it ends.
             // A closed connection means it died on its own: its death is classified instead.
             if killReason == nil, peer?.channel.isActive ?? false { killReason = coded }
@@ -386,7 +398,7 @@ actor PluginRuntime {
                 let current = generation
                 let timeout = configuration.heartbeatTimeout
                 Task {
-                    if (try? await peer.call("ping", timeout: .init(timeout)).get()) != nil { await self.heard(current) }
+                    if (try? await peer.call("ping", timeout: .init(timeout)).get()) != nil { self.heard(current) }
                 }
             case .wedged:
                 kill(generation: generation, reason: PaddockError(.timedOut, "the plugin did not answer a heartbeat ping within \(configuration.heartbeatTimeout)"))

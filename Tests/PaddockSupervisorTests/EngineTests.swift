@@ -246,6 +246,16 @@ struct EngineTests {
         #expect(try await engine.invokeTool(id, tool: "echo", arguments: .object([:])) == Array("{}".utf8))
     }
 
+    @Test func aPluginThatCannotBeSpawnedFailsWith105() async throws {
+        let engine = try TestPlugin.engine { $0.launcher = "/nonexistent/paddock-sandbox" }
+        defer { Task { await engine.shutdown() } }
+        let directory = try TestPlugin.write(name: "unspawnable", tools: Self.tools, code: Self.misbehaving)
+        let id = try await engine.load(directory: directory)
+        #expect(await code { try await engine.start(id) } == 105)
+        #expect(try await engine.status(id).state == .failed)
+        #expect(await code { try await engine.invokeTool(id, tool: "echo", arguments: .object([:])) } == 306)
+    }
+
     @Test func restartPolicyNeverLeavesACrashedPluginStopped() async throws {
         let engine = try TestPlugin.engine()
         defer { Task { await engine.shutdown() } }
