@@ -43,6 +43,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .target(name: "PaddockStorage", dependencies: ["PaddockCore", "CSQLite"]),
         // Static inline wrappers for what Swift cannot call: prctl, raw syscalls, Landlock.
         .target(name: "CLinux"),
         .target(
@@ -82,6 +83,7 @@ let package = Package(
             name: "PaddockSupervisorTests",
             dependencies: ["PaddockSupervisor", "PaddockTestSupport", .product(name: "NIOPosix", package: "swift-nio")]
         ),
+        .testTarget(name: "PaddockStorageTests", dependencies: ["PaddockStorage"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSeccomp", "CYAML", "CSQLite"]),
         .testTarget(name: "PaddockCLITests", dependencies: ["PaddockCore", "PaddockTestSupport", "paddock"]),
         .testTarget(

@@ -1,0 +1,130 @@
+internal import CSQLite
+public import PaddockCore
+
+/// One SQLite connection through Debian's libsqlite3: WAL journal, a busy
+/// timeout, foreign keys on. Not thread-safe: one actor owns it.
+public final class Database {
+    /// A value bound to or read from a statement.
+    public enum Value: Equatable, Sendable {
+        case null
+        case integer(Int64)
+        case real(Double)
+        case text(String)
+        case blob([UInt8])
+
+        public var integer: Int64? { if case .integer(let value) = self { value } else { nil } }
+        public var text: String? { if case .text(let value) = self { value } else { nil } }
+        public var blob: [UInt8]? {
+            switch self {
+            case .blob(let bytes): bytes
+            case .text(let text): Array(text.utf8)
+            default: nil
+            }
+        }
+    }
+
+    private let handle: OpaquePointer
+    public let path: String
+
+    /// Opens (creating it when missing) the database at `path`.
+    /// - Throws: ``PaddockError`` 302 when SQLite cannot open it.
+    public init(path: String) throws(PaddockError) {
+        var handle: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let result = sqlite3_open_v2(path, &handle, flags, nil)
+        guard result == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close(handle)
+            throw PaddockError(.fileLimitExceeded, "cannot open the database \(path): \(message)", details: ["sqlite_code": String(result)])
+        }
+        self.handle = handle
+        self.path = path
+        sqlite3_busy_timeout(handle, 5000)
+        // WAL: readers never block the writer. synchronous=FULL: a commit is
+        // on disk before it is acknowledged, so it survives the daemon's (or
+        // the machine's) sudden death.
+        try execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
+    }
+
+    deinit {
+        sqlite3_close_v2(handle)
+    }
+
+    /// Runs one or more statements without results.
+    public func execute(_ sql: String) throws(PaddockError) {
+        var message: UnsafeMutablePointer<CChar>?
+        let result = sqlite3_exec(handle, sql, nil, nil, &message)
+        guard result == SQLITE_OK else {
+            let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(result))
+            sqlite3_free(message)
+            throw error(result, text, sql: sql)
+        }
+    }
+
+    /// Runs one statement with `parameters` bound to its `?`s.
+    /// - Returns: every row.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [Value] = []) throws(PaddockError) -> [[Value]] {
+        var statement: OpaquePointer?
+        let prepared = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
+        guard prepared == SQLITE_OK, let statement else { throw error(prepared, lastMessage, sql: sql) }
+        defer { sqlite3_finalize(statement) }
+        for (index, value) in parameters.enumerated() {
+            let position = Int32(index + 1)
+            let bound: Int32 =
+                switch value {
+                case .null: sqlite3_bind_null(statement, position)
+                case .integer(let number): sqlite3_bind_int64(statement, position, number)
+                case .real(let number): sqlite3_bind_double(statement, position, number)
+                case .text(let text): sqlite3_bind_text(statement, position, text, -1, paddock_sqlite_transient())
+                case .blob(let bytes):
+                    bytes.withUnsafeBytes { sqlite3_bind_blob(statement, position, $0.baseAddress, Int32($0.count), paddock_sqlite_transient()) }
+                }
+            guard bound == SQLITE_OK else { throw error(bound, lastMessage, sql: sql) }
+        }
+        var rows: [[Value]] = []
+        while true {
+            let step = sqlite3_step(statement)
+            if step == SQLITE_DONE { return rows }
+            guard step == SQLITE_ROW else { throw error(step, lastMessage, sql: sql) }
+            rows.append((0..<sqlite3_column_count(statement)).map { column(statement, $0) })
+        }
+    }
+
+    /// Runs `body` in one transaction: all of it, or (when it throws) none of it.
+    public func transaction<T>(_ body: () throws(PaddockError) -> T) throws(PaddockError) -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Rows changed by the last statement.
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    private func column(_ statement: OpaquePointer, _ index: Int32) -> Value {
+        switch sqlite3_column_type(statement, index) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, index))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(statement, index))
+        case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(statement, index)))
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(statement, index))
+            guard count > 0, let bytes = sqlite3_column_blob(statement, index) else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
+        default: return .null
+        }
+    }
+
+    private var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
+
+    private func error(_ code: Int32, _ message: String, sql: String) -> PaddockError {
+        PaddockError(
+            .fileLimitExceeded, "database \(path): \(message)",
+            details: ["sqlite_code": String(code), "statement": String(sql.prefix(200))])
+    }
+}
