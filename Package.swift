@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries from Debian, linked through pkg-config. C stays here.
@@ -43,7 +44,10 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .target(name: "PaddockStorage", dependencies: ["PaddockCore", "CSQLite"]),
+        .target(
+            name: "PaddockStorage",
+            dependencies: ["PaddockCore", "CSQLite", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Static inline wrappers for what Swift cannot call: prctl, raw syscalls, Landlock.
         .target(name: "CLinux"),
         .target(
@@ -58,7 +62,7 @@ let package = Package(
         ),
         .target(
             name: "PaddockSupervisor",
-            dependencies: ["PaddockCore", "PaddockRPC", "PaddockSandbox", "CLinux", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["PaddockCore", "PaddockRPC", "PaddockSandbox", "PaddockStorage", "CLinux", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .target(
             name: "PaddockCLI",
@@ -83,7 +87,7 @@ let package = Package(
             name: "PaddockSupervisorTests",
             dependencies: ["PaddockSupervisor", "PaddockTestSupport", .product(name: "NIOPosix", package: "swift-nio")]
         ),
-        .testTarget(name: "PaddockStorageTests", dependencies: ["PaddockStorage"]),
+        .testTarget(name: "PaddockStorageTests", dependencies: ["PaddockStorage", "PaddockTestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSeccomp", "CYAML", "CSQLite"]),
         .testTarget(name: "PaddockCLITests", dependencies: ["PaddockCore", "PaddockTestSupport", "paddock"]),
         .testTarget(

@@ -1,0 +1,40 @@
+import Foundation
+import Glibc
+import PaddockCore
+import PaddockStorage
+import Testing
+
+@Suite struct SecretBoxTests {
+    private func keyPath() -> String {
+        NSTemporaryDirectory() + "paddock-key-\(UUID().uuidString)"
+    }
+
+    @Test func sealsAndOpensWithTheSameKeyFile() throws {
+        let path = keyPath()
+        let sealed = try SecretBox(keyPath: path).seal("hunter2")
+        #expect(sealed.hasPrefix("aesgcm:v1:"))
+        #expect(!sealed.contains("hunter2"))
+        #expect(try SecretBox(keyPath: path).open(sealed) == "hunter2")
+        var info = stat()
+        stat(path, &info)
+        #expect(info.st_mode & 0o777 == 0o600)
+        // The same plaintext seals differently each time (a fresh nonce).
+        #expect(try SecretBox(keyPath: path).seal("hunter2") != sealed)
+    }
+
+    @Test func anotherKeyOrATamperedValueDoesNotOpen() throws {
+        let sealed = try SecretBox(keyPath: keyPath()).seal("hunter2")
+        let other = #expect(throws: PaddockError.self) { try SecretBox(keyPath: keyPath()).open(sealed) }
+        #expect(other?.code == .unparsableData)
+        var tampered = Array(sealed)
+        tampered[tampered.count - 3] = tampered[tampered.count - 3] == "A" ? "B" : "A"
+        #expect(throws: PaddockError.self) { try SecretBox(keyPath: keyPath()).open(String(tampered)) }
+    }
+
+    @Test func keyFileReadableByOthersIsRefused() throws {
+        let path = keyPath()
+        _ = try SecretBox(keyPath: path)
+        chmod(path, 0o644)
+        #expect(throws: PaddockError.self) { try SecretBox(keyPath: path) }
+    }
+}
