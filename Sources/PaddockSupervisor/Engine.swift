@@ -19,48 +19,71 @@ public actor Engine {
         self.group = group
     }
 
-    /// Loads the plugin in `directory`: its manifest must be valid and its
-    /// runner available.
-    /// - Parameter restartPolicy: this plugin's restart policy, over the engine's.
+    /// Loads the plugin in `directory`; its manifest must be valid.
+    /// - Parameters:
+    ///   - restartPolicy: this plugin's restart policy, over the engine's.
+    ///   - uid: the plugin's uid (and gid), when a registry assigned one;
+    ///     otherwise the next of the engine's range.
     /// - Returns: the plugin's id (its manifest name).
-    /// - Throws: ``PaddockError``: the manifest's first error, 105 when the
-    ///   runner is missing or too old, 102 when the id is taken.
+    /// - Throws: ``PaddockError``: the manifest's first error, 102 when the id is taken.
     @discardableResult
     public func load(
         directory: String,
         settings: JSONValue = .object([:]),
-        restartPolicy: RestartStateMachine<ContinuousClock.Instant>.Policy? = nil
+        restartPolicy: RestartStateMachine<ContinuousClock.Instant>.Policy? = nil,
+        uid: UInt32? = nil
     ) async throws -> String {
         let path = EngineConfiguration.realPath(directory) ?? directory
         let manifest = try ManifestLoader().manifest(in: path)
         guard runtimes[manifest.name] == nil else {
             throw PaddockError(.wrongFormat, "a plugin named \(manifest.name) is already loaded", field: "name")
         }
-        if manifest.runner.language == .python, let minimum = manifest.runner.version {
-            let installed = try pythonVersion()
-            guard minimum.isSatisfied(by: installed) else {
-                throw PaddockError(.dependencyUnavailable, "\(manifest.name) needs Python \(minimum) or newer; \(configuration.python) is \(installed)", field: "runner.version")
-            }
-        }
         var pluginConfiguration = configuration
         if let restartPolicy { pluginConfiguration.restart.policy = restartPolicy }
         let runtime = PluginRuntime(
             manifest: manifest, directory: path, configuration: pluginConfiguration,
-            uid: configuration.firstUID + nextSlot, group: group)
-        nextSlot += 1
+            uid: uid ?? configuration.firstUID + nextSlot, group: group)
+        if uid == nil { nextSlot += 1 }
         runtimes[manifest.name] = runtime
         await runtime.setSettings(settings)
         return manifest.name
     }
 
-    /// Starts a loaded plugin and waits until it runs.
-    /// - Throws: 101 when a required setting has no value; the coded error
-    ///   of the start (301 at import, 104 for a wrong announcement, 204 when
-    ///   `initialize` is not answered in time...).
+    /// Starts (activates) a loaded plugin and waits until it runs, after the
+    /// seed's checks: configuration complete, dependencies available, and
+    /// at `initialize` permissions consistent with the manifest.
+    /// - Throws: 101 when a required setting has no value; 105 when the
+    ///   runner is missing or older than declared or a declared file is gone;
+    ///   104 for a wrong announcement; the coded error of a failed start
+    ///   (301 at import, 204 when `initialize` is not answered in time...).
     public func start(_ id: String) async throws {
         let runtime = try runtime(id)
-        await runtime.setSettings(try Self.effectiveSettings(runtime.manifest.settings, given: await runtime.settings))
+        let manifest = runtime.manifest
+        await runtime.setSettings(try Self.effectiveSettings(manifest.settings, given: await runtime.settings))
+        if let missing = ManifestLoader().load(directory: runtime.directory).errors.first {
+            throw PaddockError(.dependencyUnavailable, "\(id) cannot start: \(missing.message)", field: missing.field)
+        }
+        if manifest.runner.language == .python {
+            let installed = try pythonVersion()
+            if let minimum = manifest.runner.version, !minimum.isSatisfied(by: installed) {
+                throw PaddockError(
+                    .dependencyUnavailable, "\(id) needs Python \(minimum) or newer; \(configuration.python) is \(installed)",
+                    field: "runner.version")
+            }
+        }
         try await runtime.start()
+    }
+
+    /// Replaces a plugin's settings; they reach it at its next start.
+    public func setSettings(_ id: String, _ settings: JSONValue) async throws {
+        try await runtime(id).setSettings(settings)
+    }
+
+    /// Stops a plugin and forgets it.
+    public func unload(_ id: String) async throws {
+        let runtime = try runtime(id)
+        await runtime.stop()
+        runtimes[id] = nil
     }
 
     /// The given settings with the manifest's defaults filled in.
