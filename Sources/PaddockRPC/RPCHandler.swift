@@ -33,8 +33,13 @@ public struct RPCReply: Sendable {
     let channel: any Channel
 
     /// Sends a partial result as a `stream.chunk` notification.
-    public func chunk(_ chunk: JSONValue) {
-        let params = JSONValue.object(["id": id.jsonValue, "chunk": chunk]).jsonBytes
+    public func chunk(_ value: JSONValue) {
+        chunk(raw: value.jsonBytes)
+    }
+
+    /// Sends a partial result that is already JSON bytes.
+    public func chunk(raw: [UInt8]) {
+        let params = Array(#"{"id":\#(id.jsonValue.jsonText),"chunk":"#.utf8) + raw + [UInt8(ascii: "}")]
         write(.notification(method: "stream.chunk", params: params))
     }
 

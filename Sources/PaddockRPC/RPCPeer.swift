@@ -40,6 +40,19 @@ public final class RPCPeer: Sendable {
         return RPCPeer(channel: channel, handler: handler)
     }
 
+    /// Sets up JSON-RPC on a channel a server accepted; call it on the
+    /// channel's event loop (in a child channel initializer).
+    public static func serve(
+        _ channel: any Channel,
+        service: RPCService,
+        maximumFrameSize: Int = defaultMaximumFrameSize
+    ) throws -> RPCPeer {
+        let handler = RPCHandler(service: service)
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumFrameSize: maximumFrameSize)))
+        try channel.pipeline.syncOperations.addHandler(handler)
+        return RPCPeer(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+    }
+
     /// Calls `method` on the other side.
     /// - Parameters:
     ///   - params: the raw JSON object or array, or empty for none.

@@ -51,10 +51,18 @@ actor PluginRuntime {
     }
 
     var status: PluginStatus {
-        PluginStatus(
+        let counters = cgroup?.counters()
+        let sorted = latencies.sorted()
+        func percentile(_ p: Int) -> Double? { sorted.isEmpty ? nil : sorted[min(sorted.count - 1, sorted.count * p / 100)] }
+        return PluginStatus(
             id: manifest.name, state: state, pid: process?.pid, uid: credentials.uid, restarts: restarts,
-            lastDeath: lastDeath, callsServed: callsServed)
+            lastDeath: lastDeath, callsServed: callsServed, inFlight: inFlight,
+            memoryBytes: counters?.current, peakMemoryBytes: counters?.peak,
+            latencyP50: percentile(50), latencyP99: percentile(99))
     }
+
+    /// Milliseconds of the last 1000 successful calls.
+    private var latencies: [Double] = []
 
     // MARK: Starting
 
@@ -303,6 +311,7 @@ actor PluginRuntime {
         defer { releaseSlot() }
         guard state == .running, let peer else { throw unavailable() }
         let current = generation
+        let started = ContinuousClock.now
         heartbeat.callStarted()
         defer { heartbeat.callFinished(at: .now) }
         do {
@@ -316,6 +325,9 @@ actor PluginRuntime {
                 }
             ).get()
             callsServed += 1
+            let (seconds, attoseconds) = started.duration(to: .now).components
+            if latencies.count == 1000 { latencies.removeFirst() }
+            latencies.append(Double(seconds) * 1000 + Double(attoseconds) / 1e15)
             return result
         } catch let error as PaddockError {
             guard !peer.channel.isActive || process == nil || current != generation else { throw error }

@@ -20,4 +20,12 @@ public struct PluginStatus: Sendable {
     /// The last death, with its catalog code and evidence.
     public var lastDeath: PaddockError?
     public var callsServed: Int
+    /// Calls running now.
+    public var inFlight: Int
+    /// Memory charged to the plugin's cgroup now, and at its peak (nil without a cgroup).
+    public var memoryBytes: Int?
+    public var peakMemoryBytes: Int?
+    /// Latency of the last successful calls, in milliseconds (nil before any).
+    public var latencyP50: Double?
+    public var latencyP99: Double?
 }
