@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .executable(name: "paddock", targets: ["paddock"]),
         .executable(name: "paddock-sandbox", targets: ["paddock-sandbox"]),
+        .executable(name: "paddockd", targets: ["paddockd"]),
         .library(name: "PaddockCore", targets: ["PaddockCore"]),
     ],
     dependencies: [
@@ -70,6 +71,13 @@ let package = Package(
                 "PaddockCore",
                 "PaddockSupervisor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "paddockd",
+            dependencies: [
+                "PaddockCore", "PaddockSandbox", "PaddockSupervisor",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // Spawn-to-exit timings for `make bench`.

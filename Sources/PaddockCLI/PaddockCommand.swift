@@ -5,7 +5,11 @@ public struct PaddockCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "paddock",
         abstract: "Build, check and run sandboxed Paddock plugins.",
-        subcommands: [ValidateCommand.self, InitCommand.self, RunCommand.self]
+        subcommands: [
+            ValidateCommand.self, InitCommand.self, RunCommand.self, InstallCommand.self, ActivateCommand.self,
+            DeactivateCommand.self, UninstallCommand.self, SettingsCommand.self, ListCommand.self, StatusCommand.self,
+            InvokeCommand.self, LogsCommand.self,
+        ]
     )
 
     public init() {}

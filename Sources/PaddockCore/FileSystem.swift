@@ -47,6 +47,19 @@ public enum FileSystem {
         return PaddockError(.fileLimitExceeded, "cannot read \(path): \(reason)", underlying: Errno(rawValue: errno))
     }
 
+    /// The names in a directory, without `.` and `..`.
+    /// - Throws: ``PaddockError`` 302 when it cannot be read.
+    public static func directoryEntries(_ path: String) throws(PaddockError) -> [String] {
+        guard let directory = opendir(path) else { throw failure(path) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     /// `base` and `component` joined with one slash.
     public static func join(_ base: String, _ component: String) -> String {
         base.hasSuffix("/") ? base + component : base + "/" + component

@@ -149,3 +149,24 @@ public struct Cgroup: Sendable, Equatable {
         return values
     }
 }
+
+extension Cgroup {
+    /// Removes the plugin cgroups of daemons that are gone (a previous
+    /// `paddockd` killed with SIGKILL): kills what is left in them and
+    /// deletes them. A cgroup is named `<plugin>-<daemon pid>-<n>`.
+    public static func removeLeftovers() {
+        let hierarchy = CgroupHierarchy.current()
+        var parents = ["memory", "pids"].compactMap { hierarchy.v1Parent(for: $0) }
+        if let mount = hierarchy.v2Mount, let path = hierarchy.v2Path { parents.append(mount + (path == "/" ? "" : path)) }
+        for parent in parents {
+            let directory = parent + "/paddock"
+            guard let entries = try? FileSystem.directoryEntries(directory) else { continue }
+            for name in entries {
+                let parts = name.split(separator: "-")
+                guard parts.count >= 3, let owner = Int32(parts[parts.count - 2]), kill(owner, 0) != 0, errno == ESRCH else { continue }
+                let leftover = Cgroup(version: .v1, memoryDirectory: directory + "/" + name, pidsDirectory: nil)
+                try? leftover.remove()
+            }
+        }
+    }
+}

@@ -1,5 +1,5 @@
 public import PaddockCore
-public import PaddockStorage
+import PaddockStorage
 
 /// What the daemon remembers about installed plugins, in `paddock.db`:
 /// where each one is, its lifecycle state, its uid, and its settings (those

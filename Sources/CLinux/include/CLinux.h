@@ -29,6 +29,15 @@
 #define __NR_landlock_restrict_self 446
 #endif
 
+/// struct ucred (SO_PEERCRED), which glibc shows only with _GNU_SOURCE.
+struct paddock_ucred {
+    int32_t pid;
+    uint32_t uid;
+    uint32_t gid;
+};
+
+static inline int paddock_so_peercred(void) { return 17; }
+
 static inline int paddock_set_no_new_privs(void) {
     return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }

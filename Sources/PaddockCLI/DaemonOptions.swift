@@ -1,0 +1,187 @@
+import ArgumentParser
+import Foundation
+import PaddockCore
+import PaddockSupervisor
+
+/// `--data DIR` (or `PADDOCK_DATA`, default `./.paddock`): which daemon the verb talks to.
+struct DaemonOptions: ParsableArguments {
+    @Option(help: "The daemon's data directory (default: $PADDOCK_DATA or ./.paddock).")
+    var data: String?
+
+    var directory: String {
+        let chosen = data ?? ProcessInfo.processInfo.environment["PADDOCK_DATA"] ?? "./.paddock"
+        return URL(fileURLWithPath: chosen).standardizedFileURL.path
+    }
+
+    /// Calls the daemon; a coded error is printed as `error NNN: message` and exits 1.
+    func call(_ method: String, _ params: JSONValue = .object([:]), onChunk: (@Sendable ([UInt8]) -> Void)? = nil) async throws -> JSONValue {
+        do {
+            let client = try await ControlClient.connect(dataDirectory: directory)
+            defer { client.close() }
+            return try JSONValue(parsing: try await client.call(method, params, onChunk: onChunk))
+        } catch let error as PaddockError {
+            FileHandle.standardError.write(Data("error \(error.code.rawValue): \(error.message)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
+
+struct InstallCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "install", abstract: "Install a plugin directory into the daemon.")
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "The plugin directory.") var directory: String
+
+    func run() async throws {
+        let path = URL(fileURLWithPath: directory).standardizedFileURL.path
+        print(try await daemon.call("install", .object(["directory": .string(path)])).jsonText)
+    }
+}
+
+struct ActivateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "activate", abstract: "Check and start an installed plugin (settings 101, dependencies 105, permissions 104).")
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "The plugin's id.") var id: String
+
+    func run() async throws {
+        print(try await daemon.call("activate", .object(["id": .string(id)])).jsonText)
+    }
+}
+
+struct DeactivateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "deactivate", abstract: "Stop a plugin; it stays installed.")
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "The plugin's id.") var id: String
+
+    func run() async throws {
+        print(try await daemon.call("deactivate", .object(["id": .string(id)])).jsonText)
+    }
+}
+
+struct UninstallCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "uninstall", abstract: "Remove a plugin, its settings and its data.")
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "The plugin's id.") var id: String
+    @Flag(help: "Uninstall even while calls are in flight.") var force = false
+
+    func run() async throws {
+        print(try await daemon.call("uninstall", .object(["id": .string(id), "force": .bool(force)])).jsonText)
+    }
+}
+
+struct SettingsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "settings", abstract: "Show a plugin's settings (secrets masked), or set some with --set k=v.")
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "The plugin's id.") var id: String
+    @Option(name: .customLong("set"), help: "A setting k=v (repeatable); values that parse as JSON are JSON.") var assignments: [String] = []
+
+    func run() async throws {
+        var params: [String: JSONValue] = ["id": .string(id)]
+        if !assignments.isEmpty {
+            var values: [String: JSONValue] = [:]
+            for pair in assignments {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                let text = parts.count > 1 ? String(parts[1]) : ""
+                values[String(parts[0])] = (try? JSONValue(parsing: Array(text.utf8))) ?? .string(text)
+            }
+            params["set"] = .object(values)
+        }
+        print(try await daemon.call("settings", .object(params)).jsonText)
+    }
+}
+
+struct ListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List installed plugins.")
+    @OptionGroup var daemon: DaemonOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let plugins = try await daemon.call("list")
+        guard !json else { return print(plugins.jsonText) }
+        guard case .array(let items) = plugins else { return }
+        print(Table.render(["ID", "VERSION", "LIFECYCLE", "STATE", "UID"], items.map { item in
+            [item["id"], item["version"], item["lifecycle"], item["live"] ?? item["lifecycle"], item["uid"]].map(Table.cell)
+        }))
+    }
+}
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show how plugins are doing.")
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "A plugin's id (default: all).") var id: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let status = try await daemon.call("status", id.map { .object(["id": .string($0)]) } ?? .object([:]))
+        guard !json else { return print(status.jsonText) }
+        let items: [JSONValue] = if case .array(let all) = status { all } else { [status] }
+        print(Table.render(
+            ["ID", "STATE", "PID", "RESTARTS", "CALLS", "MEMORY", "PEAK", "P50 MS", "P99 MS", "LAST DEATH"],
+            items.map { item in
+                [item["id"], item["state"], item["pid"], item["restarts"], item["calls_served"], item["memory_bytes"],
+                 item["peak_memory_bytes"], item["latency_p50_ms"], item["latency_p99_ms"]].map(Table.cell)
+                    + [item["last_death"].map { "\(Table.cell($0["code"])) \(Table.cell($0["message"]))" } ?? "-"]
+            }))
+    }
+}
+
+struct InvokeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "invoke", abstract: "Call a tool of an active plugin.")
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "The plugin's id.") var id: String
+    @Argument(help: "The tool.") var tool: String
+    @Option(help: "The tool's arguments as a JSON object.") var params: String = "{}"
+    @Flag(help: "Print each streamed chunk as it arrives, then the result.") var stream = false
+
+    func run() async throws {
+        guard let arguments = try? JSONValue(parsing: Array(params.utf8)) else {
+            FileHandle.standardError.write(Data("error 102: --params is not JSON\n".utf8))
+            throw ExitCode.failure
+        }
+        let printChunk: @Sendable ([UInt8]) -> Void = { FileHandle.standardOutput.write(Data($0 + [0x0A])) }
+        let result = try await daemon.call(
+            "invoke", .object(["id": .string(id), "tool": .string(tool), "params": arguments, "stream": .bool(stream)]),
+            onChunk: stream ? printChunk : nil)
+        print(result.jsonText)
+    }
+}
+
+struct LogsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show a plugin's log.")
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "The plugin's id.") var id: String
+    @Option(help: "How many of the last lines.") var tail: Int = 50
+    @Flag(help: "Keep printing new lines as they come.") var follow = false
+
+    func run() async throws {
+        let logs = try await daemon.call("logs", .object(["id": .string(id), "tail": .int(tail)]))
+        if case .array(let lines)? = logs["lines"] { for line in lines { print(line.stringValue ?? "") } }
+        guard follow, let path = logs["path"]?.stringValue, let handle = FileHandle(forReadingAtPath: path) else { return }
+        handle.seekToEndOfFile()
+        while true {
+            let data = handle.availableData
+            if data.isEmpty { try await Task.sleep(for: .milliseconds(250)) } else { FileHandle.standardOutput.write(data) }
+        }
+    }
+}
+
+/// A plain text table for people.
+enum Table {
+    static func cell(_ value: JSONValue?) -> String {
+        switch value {
+        case nil, .null?: "-"
+        case .string(let text)?: text
+        case .double(let number)?: String(Double(Int(number * 100)) / 100)
+        case let other?: other.jsonText
+        }
+    }
+
+    static func render(_ header: [String], _ rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}

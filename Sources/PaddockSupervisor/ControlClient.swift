@@ -1,0 +1,67 @@
+import CLinux
+import Glibc
+import NIOCore
+import NIOPosix
+public import PaddockCore
+import PaddockRPC
+
+/// A connection to `paddockd`'s control socket, for the `paddock` CLI.
+public final class ControlClient: Sendable {
+    private let peer: RPCPeer
+
+    private init(peer: RPCPeer) {
+        self.peer = peer
+    }
+
+    /// Connects to the daemon serving `dataDirectory`.
+    /// - Throws: ``PaddockError`` 306 with one line saying how to start the
+    ///   daemon when none is running there.
+    public static func connect(dataDirectory: String) async throws -> ControlClient {
+        let path = dataDirectory + "/paddockd.sock"
+        guard let fd = connectSocket(path) else {
+            throw PaddockError(
+                .pluginUnavailable,
+                "paddockd is not running for \(dataDirectory); start it with: paddockd --data \(dataDirectory)")
+        }
+        return ControlClient(peer: try await RPCPeer.connect(socket: fd, service: .none, group: MultiThreadedEventLoopGroup.singleton))
+    }
+
+    /// True when a daemon answers on `path`.
+    public static func isServing(_ path: String) -> Bool {
+        guard let fd = connectSocket(path) else { return false }
+        Glibc.close(fd)
+        return true
+    }
+
+    /// Calls a control method; `onChunk` receives streamed chunks.
+    public func call(_ method: String, _ params: JSONValue = .object([:]), onChunk: (@Sendable ([UInt8]) -> Void)? = nil) async throws -> [UInt8] {
+        try await peer.call(method, params: params.jsonBytes, onChunk: onChunk).get()
+    }
+
+    public func close() {
+        peer.close()
+    }
+
+    private static func connectSocket(_ path: String) -> Int32? {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            Glibc.close(fd)
+            return nil
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in bytes.enumerated() { buffer[index] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            Glibc.close(fd)
+            return nil
+        }
+        return fd
+    }
+}

@@ -1,0 +1,79 @@
+import CLinux
+import Glibc
+public import NIOCore
+import NIOPosix
+import PaddockCore
+import PaddockRPC
+
+/// The daemon's control socket, `<data>/paddockd.sock`: mode 0600, and a
+/// connection is served only when its peer (SO_PEERCRED) is root or the
+/// daemon's own uid. Same JSON-RPC framing as plugins.
+public enum ControlServer {
+    /// Binds the socket and serves `daemon` on it.
+    /// - Returns: the listening channel (close it to stop accepting).
+    public static func start(daemon: Daemon, path: String, group: any EventLoopGroup) async throws -> any Channel {
+        unlink(path)
+        let previous = umask(0o177)  // the socket is created 0600
+        defer { umask(previous) }
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 64)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    _ = try RPCPeer.serve(channel, service: service(daemon))
+                }.flatMap {
+                    authorize(channel)
+                }
+            }
+            .bind(unixDomainSocketPath: path)
+            .get()
+        chmod(path, 0o600)
+        return channel
+    }
+
+    /// Closes a connection whose peer is neither root nor the daemon's uid.
+    private static func authorize(_ channel: any Channel) -> EventLoopFuture<Void> {
+        guard let provider = channel as? any SocketOptionProvider else { return channel.close() }
+        let option = SocketOptionName(paddock_so_peercred())
+        return provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: option).flatMap { (credentials: paddock_ucred) in
+            guard credentials.uid == 0 || credentials.uid == geteuid() else {
+                return channel.close()
+            }
+            return channel.eventLoop.makeSucceededVoidFuture()
+        }
+    }
+
+    private static func service(_ daemon: Daemon) -> RPCService {
+        RPCService { method, params, reply in
+            Task { await answer(daemon, method, params, reply) }
+        }
+    }
+
+    private static func answer(_ daemon: Daemon, _ method: String, _ params: [UInt8], _ reply: RPCReply) async {
+        do {
+            let arguments = params.isEmpty ? JSONValue.object([:]) : try JSONValue(parsing: params)
+            reply.succeed(try await result(daemon, method, arguments, reply))
+        } catch let error as PaddockError {
+            reply.fail(RPCError(error, code: error.code == .unparsableData ? RPCError.methodNotFound : RPCError.applicationError))
+        } catch {
+            reply.fail(RPCError(PaddockError(.handlerFailed, "\(error)")))
+        }
+    }
+
+    private static func result(_ daemon: Daemon, _ method: String, _ arguments: JSONValue, _ reply: RPCReply) async throws -> [UInt8] {
+        switch method {
+        case "install": return try await daemon.install(arguments).jsonBytes
+        case "activate": return try await daemon.activate(arguments).jsonBytes
+        case "deactivate": return try await daemon.deactivate(arguments).jsonBytes
+        case "uninstall": return try await daemon.uninstall(arguments).jsonBytes
+        case "settings": return try await daemon.settings(arguments).jsonBytes
+        case "list": return try await daemon.list().jsonBytes
+        case "status": return try await daemon.status(arguments).jsonBytes
+        case "logs": return try await daemon.logs(arguments).jsonBytes
+        case "invoke":
+            let sendChunk: @Sendable ([UInt8]) -> Void = { reply.chunk(raw: $0) }
+            return try await daemon.invoke(arguments, onChunk: arguments["stream"] == .bool(true) ? sendChunk : nil)
+        default:
+            throw PaddockError(.unparsableData, "paddockd has no method '\(method)'")
+        }
+    }
+}

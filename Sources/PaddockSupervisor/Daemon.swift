@@ -1,0 +1,203 @@
+import Foundation
+import Glibc
+public import PaddockCore
+
+/// `paddockd`'s state: the registry (what is installed and active, across
+/// restarts) and the engine (what runs now). Control methods arrive as
+/// JSON-RPC requests on the control socket.
+public actor Daemon {
+    public let dataDirectory: String
+    private let engine: Engine
+    private let registry: Registry
+
+    /// Opens the registry in `dataDirectory` and an engine over it.
+    public init(configuration: EngineConfiguration) throws {
+        self.dataDirectory = configuration.dataDirectory
+        self.registry = try Registry(dataDirectory: configuration.dataDirectory, firstUID: configuration.firstUID)
+        self.engine = Engine(configuration: configuration)
+    }
+
+    /// Loads every installed plugin and starts those that were active.
+    /// - Returns: the plugins that could not be brought back, with why.
+    public func restore() async -> [String: PaddockError] {
+        var failures: [String: PaddockError] = [:]
+        for record in (try? registry.all()) ?? [] {
+            do {
+                try await engine.load(directory: record.directory, settings: try registry.settings(record.id), uid: record.uid)
+            } catch {
+                failures[record.id] = error as? PaddockError ?? PaddockError(.pluginCrashed, "\(error)")
+                continue
+            }
+            guard record.state == .active else { continue }
+            do {
+                try await engine.start(record.id)
+            } catch {
+                failures[record.id] = error as? PaddockError ?? PaddockError(.pluginCrashed, "\(error)")
+            }
+        }
+        // Restore all of them concurrently would be faster; one by one keeps the order of the log.
+        return failures
+    }
+
+    /// Stops every plugin (they are started again on the next restore).
+    public func shutdown() async {
+        await engine.shutdown()
+    }
+
+    // MARK: Control methods
+
+    /// `install {"directory"}`: records and loads a plugin directory.
+    func install(_ params: JSONValue) async throws -> JSONValue {
+        let directory = try Self.string(params, "directory")
+        let path = EngineConfiguration.realPath(directory) ?? directory
+        let manifest = try ManifestLoader().manifest(in: path)
+        let record = try registry.install(manifest, directory: path)
+        do {
+            try await engine.load(directory: path, uid: record.uid)
+        } catch {
+            try? registry.uninstall(record.id)
+            throw error
+        }
+        return Self.json(record)
+    }
+
+    /// `activate {"id"}`: the seed's three checks, then running; the plugin
+    /// stays inactive when a check fails.
+    func activate(_ params: JSONValue) async throws -> JSONValue {
+        let id = try Self.string(params, "id")
+        guard try registry.record(id) != nil else { throw Self.notInstalled(id) }
+        do {
+            try await engine.start(id)
+        } catch {
+            try registry.setState(id, .inactive)
+            throw error
+        }
+        try registry.setState(id, .active)
+        return try await status(id)
+    }
+
+    /// `deactivate {"id"}`.
+    func deactivate(_ params: JSONValue) async throws -> JSONValue {
+        let id = try Self.string(params, "id")
+        try await engine.stop(id)
+        try registry.setState(id, .inactive)
+        return try await status(id)
+    }
+
+    /// `uninstall {"id", "force"?}`: refuses while calls are in flight unless forced.
+    func uninstall(_ params: JSONValue) async throws -> JSONValue {
+        let id = try Self.string(params, "id")
+        let status = try await engine.status(id)
+        if status.inFlight > 0, params["force"] != .bool(true) {
+            throw PaddockError(.rateLimited, "\(id) has \(status.inFlight) calls in flight; wait, or uninstall with --force")
+        }
+        try await engine.unload(id)
+        try registry.uninstall(id)
+        for folder in ["data", "tmp"] { try? FileManager.default.removeItem(atPath: "\(dataDirectory)/\(folder)/\(id)") }
+        return .object(["id": .string(id), "uninstalled": .bool(true)])
+    }
+
+    /// `settings {"id", "set"?: {...}}`: stores values, answers with secrets masked.
+    func settings(_ params: JSONValue) async throws -> JSONValue {
+        let id = try Self.string(params, "id")
+        guard try registry.record(id) != nil else { throw Self.notInstalled(id) }
+        if case .object(let values)? = params["set"] {
+            let manifest = try ManifestLoader().manifest(in: try registry.record(id)!.directory)
+            try registry.setSettings(id, values, manifest: manifest)
+            try await engine.setSettings(id, try registry.settings(id))
+        }
+        return try registry.publicSettings(id)
+    }
+
+    /// `list`: every installed plugin with its live state.
+    func list() async throws -> JSONValue {
+        var items: [JSONValue] = []
+        for record in try registry.all() {
+            var item = Self.json(record)
+            if let live = try? await engine.status(record.id), live.state != .stopped || record.state == .active {
+                item = item.merging(["live": .string(live.state.rawValue)])
+            }
+            items.append(item)
+        }
+        return .array(items)
+    }
+
+    /// `status {"id"?}`: one plugin's status, or every plugin's.
+    func status(_ params: JSONValue) async throws -> JSONValue {
+        if let id = params["id"]?.stringValue { return try await status(id) }
+        var all: [JSONValue] = []
+        for record in try registry.all() { all.append(try await status(record.id)) }
+        return .array(all)
+    }
+
+    private func status(_ id: String) async throws -> JSONValue {
+        guard let record = try registry.record(id) else { throw Self.notInstalled(id) }
+        let live = try await engine.status(id)
+        var object: [String: JSONValue] = [
+            "id": .string(id), "version": .string(record.version), "lifecycle": .string(record.state.rawValue),
+            "state": .string(live.state.rawValue), "uid": .int(Int(live.uid)), "restarts": .int(live.restarts),
+            "calls_served": .int(live.callsServed), "in_flight": .int(live.inFlight),
+        ]
+        if let pid = live.pid { object["pid"] = .int(Int(pid)) }
+        if let memory = live.memoryBytes { object["memory_bytes"] = .int(memory) }
+        if let peak = live.peakMemoryBytes { object["peak_memory_bytes"] = .int(peak) }
+        if let p50 = live.latencyP50 { object["latency_p50_ms"] = .double(p50) }
+        if let p99 = live.latencyP99 { object["latency_p99_ms"] = .double(p99) }
+        if let death = live.lastDeath {
+            object["last_death"] = .object([
+                "code": .int(death.code.rawValue), "message": .string(death.message),
+                "details": .object(death.details.mapValues(JSONValue.string)),
+            ])
+        }
+        return .object(object)
+    }
+
+    /// `invoke {"id", "tool", "params"}`: the tool's result; chunks go to `onChunk`.
+    func invoke(_ params: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)?) async throws -> [UInt8] {
+        let id = try Self.string(params, "id")
+        let tool = try Self.string(params, "tool")
+        return try await engine.invokeTool(id, tool: tool, arguments: params["params"] ?? .object([:]), onChunk: onChunk)
+    }
+
+    /// `logs {"id", "tail"?}`: the last lines of the plugin's log.
+    func logs(_ params: JSONValue) async throws -> JSONValue {
+        let id = try Self.string(params, "id")
+        let tail = params["tail"].flatMap { if case .int(let n) = $0 { n } else { nil } } ?? 50
+        let path = try await engine.logPath(id)
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true).suffix(max(0, tail))
+        return .object(["path": .string(path), "lines": .array(lines.map { .string(String($0)) })])
+    }
+
+    func logPath(_ id: String) async throws -> String {
+        try await engine.logPath(id)
+    }
+
+    // MARK: Helpers
+
+    private static func string(_ params: JSONValue, _ key: String) throws(PaddockError) -> String {
+        guard let value = params[key]?.stringValue, !value.isEmpty else {
+            throw PaddockError(.configurationMissing, "the parameter '\(key)' is missing", field: key)
+        }
+        return value
+    }
+
+    private static func json(_ record: Registry.Record) -> JSONValue {
+        .object([
+            "id": .string(record.id), "version": .string(record.version), "directory": .string(record.directory),
+            "lifecycle": .string(record.state.rawValue), "uid": .int(Int(record.uid)),
+        ])
+    }
+
+    private static func notInstalled(_ id: String) -> PaddockError {
+        PaddockError(.pluginUnavailable, "no plugin named \(id) is installed")
+    }
+}
+
+extension JSONValue {
+    func merging(_ members: [String: JSONValue]) -> JSONValue {
+        guard case .object(var object) = self else { return self }
+        object.merge(members) { _, new in new }
+        return .object(object)
+    }
+}
