@@ -17,25 +17,37 @@ public actor Daemon {
         self.engine = Engine(configuration: configuration)
     }
 
-    /// Loads every installed plugin and starts those that were active.
+    /// Loads every installed plugin and starts those that were active, all
+    /// at once.
     /// - Returns: the plugins that could not be brought back, with why.
     public func restore() async -> [String: PaddockError] {
         var failures: [String: PaddockError] = [:]
+        var active: [String] = []
         for record in (try? registry.all()) ?? [] {
             do {
                 try await engine.load(directory: record.directory, settings: try registry.settings(record.id), uid: record.uid)
-            } catch {
-                failures[record.id] = error as? PaddockError ?? PaddockError(.pluginCrashed, "\(error)")
-                continue
-            }
-            guard record.state == .active else { continue }
-            do {
-                try await engine.start(record.id)
+                if record.state == .active { active.append(record.id) }
             } catch {
                 failures[record.id] = error as? PaddockError ?? PaddockError(.pluginCrashed, "\(error)")
             }
         }
-        // Restore all of them concurrently would be faster; one by one keeps the order of the log.
+        let engine = self.engine
+        let started = await withTaskGroup(of: (String, PaddockError?).self) { group in
+            for id in active {
+                group.addTask {
+                    do {
+                        try await engine.start(id)
+                        return (id, nil)
+                    } catch {
+                        return (id, error as? PaddockError ?? PaddockError(.pluginCrashed, "\(error)"))
+                    }
+                }
+            }
+            var results: [(String, PaddockError?)] = []
+            for await result in group { results.append(result) }
+            return results
+        }
+        for case (let id, let error?) in started { failures[id] = error }
         return failures
     }
 

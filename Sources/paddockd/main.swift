@@ -44,12 +44,15 @@ do {
     let configuration = try EngineConfiguration.locate(dataDirectory: data)
     let daemon = try Daemon(configuration: configuration)
     Cgroup.removeLeftovers()
-    let failures = await daemon.restore()
-    for (id, error) in failures.sorted(by: { $0.key < $1.key }) {
-        FileHandle.standardError.write(Data("paddockd: \(id) not restored: error \(error.code.rawValue): \(error.message)\n".utf8))
-    }
     let server = try await ControlServer.start(daemon: daemon, path: socketPath, group: MultiThreadedEventLoopGroup.singleton)
     FileHandle.standardError.write(Data("paddockd: serving \(socketPath)\n".utf8))
+    // Plugins that were active come back while the socket already answers status.
+    Task {
+        let failures = await daemon.restore()
+        for (id, error) in failures.sorted(by: { $0.key < $1.key }) {
+            FileHandle.standardError.write(Data("paddockd: \(id) not restored: error \(error.code.rawValue): \(error.message)\n".utf8))
+        }
+    }
 
     // SIGTERM/SIGINT: stop accepting, stop the plugins (shutdown, then kill), leave.
     for signalNumber in [SIGTERM, SIGINT] {
