@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Glibc
 import NIOCore
@@ -110,14 +111,22 @@ struct RPCPeerTests {
     @Test func oversizedFrameFailsWith202() async throws {
         let (x, y) = try Self.socketpair()
         let host = try await RPCPeer.connect(socket: x, service: .none, maximumFrameSize: 1 << 20, group: Self.group)
-        defer { close(y) }
         let call = host.call("sleep", timeout: .seconds(10))
-        // 2 MiB without a newline, written by a thread since the socket buffer is smaller.
-        let writer = Thread { let block = [UInt8](repeating: 0x61, count: 1 << 16); for _ in 0..<32 { _ = write(y, block, block.count) } }
+        // 2 MiB without a newline, from a thread since the socket buffer is smaller; it
+        // stops when the host closes, and y is closed only after it stopped.
+        let writerDone = DispatchSemaphore(value: 0)
+        let writer = Thread {
+            let block = [UInt8](repeating: 0x61, count: 1 << 16)
+            for _ in 0..<32 where send(y, block, block.count, Int32(MSG_NOSIGNAL)) > 0 {}
+            writerDone.signal()
+        }
         writer.start()
         let error = await #expect(throws: PaddockError.self) { try await call.get() }
         #expect(error?.code == .unparsableData)
         #expect(error?.message.contains("exceeds the limit") == true)
+        try await host.closeFuture.get()
+        writerDone.wait()
+        close(y)
     }
 
     @Test func otherPeersAreUnaffectedByABrokenOne() async throws {
