@@ -7,6 +7,7 @@ let package = Package(
         .executable(name: "paddock", targets: ["paddock"]),
         .executable(name: "paddock-sandbox", targets: ["paddock-sandbox"]),
         .executable(name: "paddockd", targets: ["paddockd"]),
+        .library(name: "PaddockPluginKit", targets: ["PaddockPluginKit"]),
         .library(name: "PaddockCore", targets: ["PaddockCore"]),
     ],
     dependencies: [
@@ -43,6 +44,14 @@ let package = Package(
                 "PaddockCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The Swift plugin SDK: Core and RPC only.
+        .target(
+            name: "PaddockPluginKit",
+            dependencies: [
+                "PaddockCore", "PaddockRPC",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(
@@ -94,6 +103,10 @@ let package = Package(
         .testTarget(
             name: "PaddockSupervisorTests",
             dependencies: ["PaddockSupervisor", "PaddockTestSupport", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "PaddockPluginKitTests",
+            dependencies: ["PaddockPluginKit", "PaddockRPC", .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(name: "PaddockStorageTests", dependencies: ["PaddockStorage", "PaddockTestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSeccomp", "CYAML", "CSQLite"]),

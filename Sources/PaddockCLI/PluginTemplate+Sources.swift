@@ -96,9 +96,9 @@ extension PluginTemplate {
         case .model:
             body = """
                 plugin.model("echo") { messages, params, context in
-                    let text = messages.last?["content"]?.stringValue ?? ""
+                    let text = messages.arrayValue?.last?["content"]?.stringValue ?? ""
                     for word in text.split(separator: " ") {
-                        try await context.stream(["delta": .string(word + " ")])
+                        try await context.stream(["delta": .string(String(word) + " ")])
                     }
                     return ["content": .string(text)]
                 }

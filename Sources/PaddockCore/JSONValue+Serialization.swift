@@ -70,6 +70,11 @@ extension JSONValue {
         if case .object(let members) = self { members[key] } else { nil }
     }
 
+    /// The elements of an array value.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { items } else { nil }
+    }
+
     /// The text of a string value.
     public var stringValue: String? {
         if case .string(let text) = self { text } else { nil }

@@ -76,7 +76,7 @@ struct DaemonTests {
         let missing = try daemon.paddock("activate", "weather-forecast")
         #expect(missing.status == 1)
         #expect(missing.stderr.hasPrefix("error 101:") && missing.stderr.contains("api_key"), "\(missing.stderr)")
-        #expect(try daemon.json("list", "--json").arrayValue.first?["lifecycle"] == .string("inactive"))
+        #expect(try daemon.json("list", "--json").arrayValue?.first?["lifecycle"] == .string("inactive"))
         let settings = try daemon.json("settings", "weather-forecast", "--set", "api_key=hunter2")
         #expect(settings["api_key"] == .string("********"), "secrets are never printed back")
         #expect(!(try String(contentsOfFile: daemon.data + "/paddock.db", encoding: .isoLatin1)).contains("hunter2"))
@@ -142,7 +142,7 @@ struct DaemonTests {
             #expect(try daemon.paddock("activate", "many-\(index)").status == 0)
             ids.append("many-\(index)")
         }
-        let before = try daemon.json("status", "--json").arrayValue.compactMap { $0["pid"] }
+        let before = (try daemon.json("status", "--json").arrayValue ?? []).compactMap { $0["pid"] }
         #expect(before.count == 10)
         kill(daemon.process.pid, SIGKILL)
         _ = daemon.process.wait()
@@ -154,7 +154,7 @@ struct DaemonTests {
         try daemon.restart()
         var after: [JSONValue] = []
         for _ in 0..<200 {
-            after = try daemon.json("status", "--json").arrayValue
+            after = try daemon.json("status", "--json").arrayValue ?? []
             if after.count == 10, after.allSatisfy({ $0["state"] == .string("running") }) { break }
             usleep(50_000)
         }
@@ -188,11 +188,5 @@ struct DaemonTests {
     static func isRunning(_ pid: Int32) -> Bool {
         let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
         return !stat.isEmpty && stat.split(separator: ")").last?.split(separator: " ").first != "Z"
-    }
-}
-
-extension JSONValue {
-    var arrayValue: [JSONValue] {
-        if case .array(let items) = self { items } else { [] }
     }
 }
