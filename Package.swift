@@ -89,6 +89,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The native example plugin (examples/echo-swift), built with Paddock so
+        // that tests and `make run` have it; static so the sandbox need not expose the toolchain.
+        .executableTarget(
+            name: "echo-swift",
+            dependencies: ["PaddockCore", "PaddockPluginKit"],
+            path: "examples/echo-swift/Sources/echo-swift",
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+        ),
         // Spawn-to-exit timings for `make bench`.
         .executableTarget(name: "paddock-bench", dependencies: ["PaddockCore", "PaddockSupervisor"]),
         .executableTarget(name: "paddock", dependencies: ["PaddockCLI"]),

@@ -43,6 +43,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The call's deadline in seconds.")
     var timeout: Double = 30
 
+    @Flag(help: "On failure, also print the end of the plugin's log (its stderr included).")
+    var verbose = false
+
     @Option(help: "Seconds the plugin has to start and answer initialize.")
     var startTimeout: Double = 10
 
@@ -50,6 +53,7 @@ struct RunCommand: AsyncParsableCommand {
         let scratch = try Self.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         var engine: Engine?
+        var pluginID: String?
         do {
             var configuration = try EngineConfiguration.locate(dataDirectory: scratch)
             configuration.callTimeout = .milliseconds(Int64(timeout * 1000))
@@ -58,6 +62,7 @@ struct RunCommand: AsyncParsableCommand {
             let running = Engine(configuration: configuration)
             engine = running
             let id = try await running.load(directory: directory, settings: try parsedSettings())
+            pluginID = id
             try await running.start(id)
             let result = try await call(running, id)
             print(String(decoding: result, as: UTF8.self))
@@ -65,6 +70,12 @@ struct RunCommand: AsyncParsableCommand {
         } catch let error as PaddockError {
             FileHandle.standardError.write(Data("error \(error.code.rawValue): \(error.message)\n".utf8))
             await engine?.shutdown()
+            if verbose, let engine, let pluginID, let path = try? await engine.logPath(pluginID),
+                let log = try? String(contentsOfFile: path, encoding: .utf8)
+            {
+                let tail = log.split(separator: "\n").suffix(20).map { "  | \($0)" }.joined(separator: "\n")
+                FileHandle.standardError.write(Data("the plugin's log (\(path)):\n\(tail)\n".utf8))
+            }
             throw ExitCode.failure
         }
     }

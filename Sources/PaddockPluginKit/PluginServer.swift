@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 import NIOCore
 import NIOPosix
@@ -10,8 +9,9 @@ extension Plugin {
     /// Serves the handlers on the socket in `PADDOCK_RPC_FD` until the host
     /// says `shutdown` or closes the socket; then exits the process.
     public func run() async throws -> Never {
-        guard let text = ProcessInfo.processInfo.environment["PADDOCK_RPC_FD"], let fd = Int32(text) else {
-            FileHandle.standardError.write(Data("PaddockPluginKit: PADDOCK_RPC_FD is not set; plugins are started by Paddock\n".utf8))
+        guard let text = getenv("PADDOCK_RPC_FD").map({ String(cString: $0) }), let fd = Int32(text) else {
+            let message = "PaddockPluginKit: PADDOCK_RPC_FD is not set; plugins are started by Paddock\n"
+            _ = message.withCString { write(2, $0, strlen($0)) }
             exit(2)
         }
         try await serve(socket: fd)
@@ -113,14 +113,14 @@ final class PluginServer: Sendable {
             guard let handler = handlers.endpoints["\(method) \(path)"] else {
                 throw PaddockError(.permissionDenied, "the plugin has no endpoint \(method) \(path)")
             }
-            let body = Data(base64Encoded: arguments["body"]?.stringValue ?? "").map { [UInt8]($0) } ?? []
+            let body = Base64.decode(arguments["body"]?.stringValue ?? "") ?? []
             let request = EndpointRequest(
                 method: method, path: path, query: arguments["query"] ?? [:], headers: arguments["headers"] ?? [:],
                 body: body, params: arguments["params"] ?? [:])
             let response = try await handler(request, context)
             return [
                 "status": .int(response.status), "headers": .object(response.headers.mapValues(JSONValue.string)),
-                "body": .string(Data(response.body).base64EncodedString()),
+                "body": .string(Base64.encode(response.body)),
             ]
         case "model.invoke":
             let name = arguments["model"]?.stringValue ?? ""

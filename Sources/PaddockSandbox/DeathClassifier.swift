@@ -94,7 +94,10 @@ public enum DeathClassifier {
         if let rss = evidence.maxResidentBytes, let limit = evidence.memoryLimit, rss >= limit - limit / 64 {
             return "peak usage at the cap"
         }
-        let reported = ["MemoryError", "Cannot allocate memory", "out of memory", "Out of memory", "bad_alloc", "ENOMEM"]
+        let reported = [
+            "MemoryError", "Cannot allocate memory", "Could not allocate memory", "out of memory", "Out of memory", "bad_alloc",
+            "ENOMEM",
+        ]
         return matches(evidence.report ?? "", reported).map { "reported \($0)" }
     }
 

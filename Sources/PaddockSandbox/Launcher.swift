@@ -30,7 +30,7 @@ public enum Launcher {
         _ = setsid()  // Fails only when already a session leader, which is as good.
         resetSignals()
         try step(.cgroup) { () throws(PaddockError) in try join(policy.cgroups) }
-        try step(.limits) { () throws(PaddockError) in try ResourceLimiter.apply(policy.limits) }
+        try step(.limits) { () throws(PaddockError) in try ResourceLimiter.apply(policy.limits, cgroupEnforcesMemory: !policy.cgroups.isEmpty) }
         let privateNetwork = try step(.namespace) { () throws(PaddockError) in try isolateNetwork(policy) }
         let parent = getppid()
         let credentials = try step(.credentials) { () throws(PaddockError) in try dropPrivileges(policy.credentials) }

@@ -4,8 +4,12 @@ import PaddockCore
 /// Sets the rlimits of a policy on the calling process.
 enum ResourceLimiter {
     /// - Throws: ``PaddockError`` 304 when a limit cannot be set.
-    static func apply(_ limits: ResourceLimits) throws(PaddockError) {
-        let address = UInt(limits.addressSpace)
+    /// - Parameter cgroupEnforcesMemory: a cgroup holds the exact memory cap,
+    ///   so RLIMIT_AS and RLIMIT_DATA are only a backstop and get 1 GiB more
+    ///   room: multithreaded native runtimes reserve far more address space
+    ///   (thread stacks, malloc arenas, their own mapped image) than they use.
+    static func apply(_ limits: ResourceLimits, cgroupEnforcesMemory: Bool) throws(PaddockError) {
+        let address = UInt(limits.addressSpace + (cgroupEnforcesMemory ? 1 << 30 : 0))
         try set(.addressSpace, address)
         try set(.data, address)
         try set(.fileSize, UInt(limits.fileSize.bytes))

@@ -1,8 +1,12 @@
 import Glibc
 import NIOCore
+import Synchronization
 import PaddockCore
 import PaddockRPC
 import PaddockSandbox
+
+/// Numbers the cgroups this process creates.
+private let cgroupSerial = Atomic<Int>(0)
 
 /// One plugin under supervision: starts it in its sandbox, talks to it,
 /// restarts it when it dies, and fails its calls with the code of its death.
@@ -154,7 +158,9 @@ actor PluginRuntime {
         if geteuid() == 0 { overrides.credentials = credentials }
         if configuration.useCgroups, geteuid() == 0 {
             let memory = manifest.resource.memory ?? ResourceLimits().memory
-            let name = "\(manifest.name)-\(getpid())-\(generation)"
+            // <plugin>-<daemon pid>-<n>: unique in this process; a later daemon
+            // recognises leftovers of a dead one by the pid.
+            let name = "\(manifest.name)-\(getpid())-\(cgroupSerial.add(1, ordering: .relaxed).newValue)"
             cgroup = try? Cgroup.create(name: name, memory: memory, processes: ResourceLimits().processes)
             overrides.cgroups = cgroup?.directories ?? []
         }
@@ -162,9 +168,25 @@ actor PluginRuntime {
         let entrypoint = manifest.runner.entrypoint
         let program: [String] =
             manifest.runner.language == .python
-            ? [configuration.python, "-m", "paddock_plugin", entrypoint]
-            : [directory + "/.build/release/" + manifest.name]
+            ? [configuration.python, "-m", "paddock_plugin", entrypoint] : [try nativeExecutable()]
         return ["--profile", profile] + overrides.arguments + ["--chdir", directory, "--"] + program
+    }
+
+    /// A native plugin's executable: its package's product named after it
+    /// (release, then debug build), or a product of Paddock's own build next
+    /// to the launcher (the examples).
+    private func nativeExecutable() throws(PaddockError) -> String {
+        let launcherDirectory = String(configuration.launcher[..<(configuration.launcher.lastIndex(of: "/") ?? configuration.launcher.endIndex)])
+        let candidates = [
+            "\(directory)/.build/release/\(manifest.name)", "\(directory)/.build/debug/\(manifest.name)",
+            "\(launcherDirectory)/\(manifest.name)",
+        ]
+        guard let found = candidates.first(where: { access($0, X_OK) == 0 }) else {
+            throw PaddockError(
+                .dependencyUnavailable, "\(manifest.name) is not built: run `swift build -c release` in \(directory)",
+                field: "runner.entrypoint")
+        }
+        return found
     }
 
     /// What the plugin announces must be what its manifest declares, no more and no less.
