@@ -47,6 +47,9 @@ run: build
 	$(BIN)/paddock run examples/text-tools --tool slugify --params '{"text": "Hello, Paddock World!"}'
 	$(BIN)/paddock run examples/text-tools --tool json_path --params '{"document": {"a": [{"b": 42}]}, "path": "a[0].b"}'
 	$(BIN)/paddock run examples/text-tools --tool split_words --params '{"text": "streamed one word at a time"}' --stream
+	@echo "== echo-swift (native, PaddockPluginKit, strict profile)"
+	$(BIN)/paddock run examples/echo-swift --tool count --params '{"n": 3}' --stream
+	$(BIN)/paddock run examples/echo-swift --endpoint /hello --query name=Paddock
 	@echo "== weather-forecast"
 	@set -e; fifo=$$(mktemp -u); mkfifo $$fifo; \
 		/usr/bin/python3 examples/weather-forecast/dev/fake_upstream.py > $$fifo & upstream=$$!; \

@@ -74,7 +74,9 @@ extension PluginTemplate {
                     name: "\(swiftTarget)",
                     dependencies: [
                         .product(name: "PaddockPluginKit", package: URL(fileURLWithPath: paddock).lastPathComponent)
-                    ]
+                    ],
+                    // Static Swift libraries: the sandbox does not expose the toolchain.
+                    linkerSettings: [.unsafeFlags(["-static-stdlib"])]
                 )
             ]
         )
@@ -113,6 +115,7 @@ extension PluginTemplate {
         }
         return """
             // \(title): \(name) plugin entry point, run by PaddockPluginKit.
+            import PaddockCore
             import PaddockPluginKit
 
             let plugin = Plugin()
