@@ -66,6 +66,7 @@ bench: deps
 	@command -v bwrap >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1; }
 	$(SWIFT) build -c release --product paddock-sandbox
 	$(SWIFT) build -c release --product paddock-bench
+	$(SWIFT) build -c release --product echo-swift
 	@echo "== sandbox: spawn to exit, $$(nproc) CPUs, $$(uname -r), landlock and seccomp as in $(PROFILE)"
 	@$(RELEASE)/paddock-bench spawn --rounds 300 \
 		"true=/bin/true" \
@@ -79,6 +80,9 @@ bench: deps
 	@$(RELEASE)/paddock-bench rpc --calls 5000
 	@echo "== pinned: host and plugin on one CPU (taskset -c 0)"
 	@taskset -c 0 $(RELEASE)/paddock-bench rpc --calls 5000
+	@echo "== native plugin (examples/echo-swift), unpinned"
+	@$(RELEASE)/paddock-bench rpc --calls 5000 --swift
+	@$(RELEASE)/paddock-bench supervisor --plugins 100
 
 ## lint: swift-format in lint mode
 lint:

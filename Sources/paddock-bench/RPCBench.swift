@@ -12,6 +12,7 @@ func rpcBench(_ arguments: ArraySlice<String>) async {
     if let index = arguments.firstIndex(of: "--calls"), index + 1 < arguments.endIndex, let value = Int(arguments[index + 1]) {
         calls = value
     }
+    let native = arguments.contains("--swift")
     do {
         let data = "/tmp/paddock-bench-\(getpid())"
         mkdir(data, 0o711)
@@ -19,7 +20,7 @@ func rpcBench(_ arguments: ArraySlice<String>) async {
         var configuration = try EngineConfiguration.locate(dataDirectory: data)
         configuration.heartbeatInterval = .seconds(3600)
         let engine = Engine(configuration: configuration)
-        let plugin = try benchPlugin(in: data)
+        let plugin = native ? swiftExample() : try benchPlugin(in: data)
         let id = try await engine.load(directory: plugin)
         try await engine.start(id)
 
@@ -31,7 +32,8 @@ func rpcBench(_ arguments: ArraySlice<String>) async {
         let pingParallel = try await parallel(calls, width: 8) { try await engine.ping(id) }
         let echoParallel = try await parallel(calls, width: 8) { _ = try await engine.invokeTool(id, tool: "echo", arguments: message) }
 
-        print("== rpc: \(calls) round trips each, ~\(frameSize) B frames, host in Swift, plugin in Python under paddock-sandbox")
+        let language = native ? "Swift (PaddockPluginKit)" : "Python"
+        print("== rpc: \(calls) round trips each, ~\(frameSize) B frames, host in Swift, plugin in \(language) under paddock-sandbox")
         print(pad("", 28) + pad("p50 µs", 10) + pad("p99 µs", 10) + pad("calls/s", 10) + pad("p50 / raw", 11))
         let base = raw.p50
         for (label, result) in [("raw socketpair ping-pong", raw), ("ping", ping), ("echo tool", echo)] {
@@ -40,7 +42,19 @@ func rpcBench(_ arguments: ArraySlice<String>) async {
         for (label, perSecond) in [("ping, 8 in flight", pingParallel), ("echo tool, 8 in flight", echoParallel)] {
             print(pad(label, 28) + pad("-", 10) + pad("-", 10) + number(perSecond) + number(perSecond / raw.perSecond, decimals: 2, width: 11) + "  (calls/s ratio to raw)")
         }
+        // Kill to serving: SIGKILL the plugin, time until a call succeeds again.
+        var recoveries: [UInt64] = []
+        for _ in 0..<5 {
+            guard let pid = try await engine.status(id).pid else { break }
+            let killed = DispatchTime.now().uptimeNanoseconds
+            kill(pid, SIGKILL)
+            while (try? await engine.invokeTool(id, tool: "echo", arguments: message)) == nil {}
+            recoveries.append(DispatchTime.now().uptimeNanoseconds - killed)
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        print(pad("kill -9 to serving again", 28) + number(median(recoveries) / 1e6, decimals: 1, width: 10) + "ms (median of 5 kills in a row: the backoff doubles from 100 ms)")
         await engine.shutdown()
+        guard !native else { return }
 
         // Spawn to ready: a fresh plugin each time, against bare python3 -c pass.
         var bare: [UInt64] = []
@@ -153,6 +167,26 @@ enum RPCFrameSize {
     static func echo(_ arguments: JSONValue) -> Int {
         let params = JSONValue.object(["tool": .string("echo"), "params": arguments]).jsonText
         return #"{"jsonrpc":"2.0","id":1000,"method":"tool.invoke","params":"#.utf8.count + params.utf8.count + 2
+    }
+}
+
+/// examples/echo-swift in the Paddock checkout the configuration found.
+private func swiftExample() -> String {
+    let executable = EngineConfigurationPaths.executableDirectory
+    var directory = executable
+    for _ in 0..<6 {
+        if access(directory + "/examples/echo-swift/manifest.yaml", R_OK) == 0 { return directory + "/examples/echo-swift" }
+        directory = String(directory[..<(directory.lastIndex(of: "/") ?? directory.startIndex)])
+    }
+    return "examples/echo-swift"
+}
+
+enum EngineConfigurationPaths {
+    static var executableDirectory: String {
+        guard let path = realpath("/proc/self/exe", nil) else { return "." }
+        defer { free(path) }
+        let text = String(cString: path)
+        return String(text[..<(text.lastIndex(of: "/") ?? text.endIndex)])
     }
 }
 

@@ -4,13 +4,15 @@ import Glibc
 // to a baseline measured in the same run.
 //
 //   paddock-bench spawn [--rounds N] LABEL=COMMAND...   spawn-to-exit, first row is the baseline
-//   paddock-bench rpc [--calls N]                        RPC round trips and spawn-to-ready
+//   paddock-bench rpc [--calls N] [--swift]              RPC round trips, kill-to-serving, spawn-to-ready
+//   paddock-bench supervisor [--plugins N]               supervisor memory per idle plugin
 
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "spawn": spawnBench(arguments.dropFirst())
 case "rpc": await rpcBench(arguments.dropFirst())
+case "supervisor": await supervisorBench(arguments.dropFirst())
 default:
-    print("usage: paddock-bench spawn [--rounds N] LABEL=COMMAND... | paddock-bench rpc [--calls N]")
+    print("usage: paddock-bench spawn [--rounds N] LABEL=COMMAND... | rpc [--calls N] [--swift] | supervisor [--plugins N]")
     exit(2)
 }

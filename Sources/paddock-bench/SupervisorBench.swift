@@ -1,0 +1,55 @@
+import Foundation
+import Glibc
+import PaddockCore
+import PaddockSupervisor
+
+/// `paddock-bench supervisor [--plugins N]`: the supervisor's memory with N
+/// idle Python plugins (its RSS growth divided by N), next to its RSS with none.
+func supervisorBench(_ arguments: ArraySlice<String>) async {
+    var count = 100
+    if let index = arguments.firstIndex(of: "--plugins"), index + 1 < arguments.endIndex, let value = Int(arguments[index + 1]) {
+        count = value
+    }
+    do {
+        let data = "/tmp/paddock-bench-supervisor-\(getpid())"
+        mkdir(data, 0o711)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var configuration = try EngineConfiguration.locate(dataDirectory: data)
+        configuration.startTimeout = .seconds(120)
+        let engine = Engine(configuration: configuration)
+        let before = residentBytes()
+        var ids: [String] = []
+        for index in 0..<count {
+            let directory = "\(data)/idle-\(index)"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            chmod(directory, 0o755)
+            try "name: idle-\(index)\nauthor: bench\nversion: \"1.0.0\"\ntype: tool\ndescription: idle\nrunner: {language: python, entrypoint: main.py}\ntools: [{provider: b, items: [{name: echo}]}]\n"
+                .write(toFile: directory + "/manifest.yaml", atomically: true, encoding: .utf8)
+            try "from paddock_plugin import Plugin\nplugin = Plugin()\n@plugin.tool('echo')\ndef echo(p, c):\n    return p\n"
+                .write(toFile: directory + "/main.py", atomically: true, encoding: .utf8)
+            for file in ["manifest.yaml", "main.py"] { chmod(directory + "/" + file, 0o644) }
+            ids.append(try await engine.load(directory: directory))
+        }
+        let started = DispatchTime.now().uptimeNanoseconds
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for id in ids { group.addTask { try await engine.start(id) } }
+            try await group.waitForAll()
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        try await Task.sleep(for: .seconds(1))
+        let after = residentBytes()
+        print("== supervisor: \(count) idle Python plugins in one engine")
+        print("started all in \(String(format: "%.2f", seconds)) s")
+        print("supervisor RSS \(before / 1024) KiB before, \(after / 1024) KiB after: \((after - before) / count / 1024) KiB per idle plugin")
+        await engine.shutdown()
+    } catch {
+        print("paddock-bench supervisor: \(error)")
+        exit(1)
+    }
+}
+
+private func residentBytes() -> Int {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+    return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+}
