@@ -90,8 +90,10 @@ public enum DeathClassifier {
         if let counters = evidence.cgroup {
             if counters.oomKills > 0 { return "cgroup OOM kill" }
             if let peak = counters.peak, let limit = counters.limit, peak >= limit - 4096 { return "cgroup peak at the cap" }
-        }
-        if let rss = evidence.maxResidentBytes, let limit = evidence.memoryLimit, rss >= limit - limit / 64 {
+        } else if let rss = evidence.maxResidentBytes, let limit = evidence.memoryLimit, rss >= limit - limit / 64 {
+            // Without a cgroup, the peak resident size is the only measure; it
+            // also counts mapped files (a large binary), so the cgroup's
+            // counters are preferred whenever there are any.
             return "peak usage at the cap"
         }
         let reported = [

@@ -39,6 +39,13 @@ import Testing
         #expect(error?.code == .pluginCrashed)
     }
 
+    @Test func residentSizeAloneDoesNotOutweighACgroupThatSawNoOverrun() {
+        // A big mapped binary inflates ru_maxrss; the cgroup's counters know better.
+        let counters = Cgroup.Counters(limit: 64 << 20, current: 0, peak: 8 << 20, oomKills: 0, limitHits: 0)
+        let error = DeathClassifier.classify(DeathEvidence(waitStatus: signaled(SIGKILL), maxResidentBytes: 64 << 20, memoryLimit: 64 << 20, cgroup: counters))
+        #expect(error?.code == .pluginCrashed)
+    }
+
     @Test func peakAtTheCapIs301() {
         let error = DeathClassifier.classify(DeathEvidence(waitStatus: signaled(SIGKILL), maxResidentBytes: 64 << 20, memoryLimit: 64 << 20))
         #expect(error?.code == .memoryLimitExceeded)
