@@ -51,8 +51,11 @@ public actor Daemon {
         return failures
     }
 
-    /// Stops every plugin (they are started again on the next restore).
-    public func shutdown() async {
+    /// Lets calls in flight finish (up to `drainTimeout`), then stops every
+    /// plugin: `shutdown`, a kill for what does not exit, cgroups removed.
+    /// Active plugins start again on the next restore.
+    public func shutdown(drainTimeout: Duration = .seconds(10)) async {
+        await engine.drain(timeout: drainTimeout)
         await engine.shutdown()
     }
 

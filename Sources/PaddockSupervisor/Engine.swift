@@ -185,6 +185,19 @@ public actor Engine {
         try await runtime(id).stop()
     }
 
+    /// Waits until no call is in flight, or `timeout` has passed.
+    /// - Returns: the calls still in flight at the end.
+    @discardableResult
+    public func drain(timeout: Duration) async -> Int {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            var inFlight = 0
+            for runtime in runtimes.values { inFlight += await runtime.status.inFlight }
+            if inFlight == 0 || ContinuousClock.now >= deadline { return inFlight }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// Stops every plugin.
     public func shutdown() async {
         await withTaskGroup(of: Void.self) { group in

@@ -60,9 +60,11 @@ do {
         let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
         source.setEventHandler {
             Task {
-                try? await server.close()
-                await daemon.shutdown()
+                // Stop accepting (closing the listener would also drop the
+                // connections whose calls are still running), drain, stop.
                 unlink(socketPath)
+                try? await server.setOption(ChannelOptions.autoRead, value: false)
+                await daemon.shutdown()
                 FileHandle.standardError.write(Data("paddockd: stopped\n".utf8))
                 exit(0)
             }

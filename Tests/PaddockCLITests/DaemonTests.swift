@@ -121,10 +121,10 @@ struct DaemonTests {
         #expect(try daemon.paddock("list").status == 0, "root is served")
     }
 
-    @Test func killedDaemonComesBackWithItsPluginsAndLeavesNoOrphans() throws {
+    @Test func hundredPluginsComeBackAfterTheDaemonIsKilledAndLeaveNoOrphans() throws {
         let daemon = try RunningDaemon()
         var ids: [String] = []
-        for index in 0..<10 {
+        for index in 0..<100 {
             let directory = "/tmp/paddock-daemon-many-\(getpid())-\(index)"
             let manifest = """
                 name: many-\(index)
@@ -143,7 +143,7 @@ struct DaemonTests {
             ids.append("many-\(index)")
         }
         let before = (try daemon.json("status", "--json").arrayValue ?? []).compactMap { $0["pid"] }
-        #expect(before.count == 10)
+        #expect(before.count == 100)
         kill(daemon.process.pid, SIGKILL)
         _ = daemon.process.wait()
         usleep(300_000)
@@ -155,14 +155,30 @@ struct DaemonTests {
         var after: [JSONValue] = []
         for _ in 0..<200 {
             after = try daemon.json("status", "--json").arrayValue ?? []
-            if after.count == 10, after.allSatisfy({ $0["state"] == .string("running") }) { break }
-            usleep(50_000)
+            if after.count == 100, after.allSatisfy({ $0["state"] == .string("running") }) { break }
+            usleep(100_000)
         }
-        #expect(after.count == 10)
+        #expect(after.count == 100)
         #expect(after.allSatisfy { $0["state"] == .string("running") }, "\(after)")
-        for id in ids {
+        for id in ids.shuffled().prefix(10) {
             #expect(try daemon.paddock("invoke", id, "echo", "--params", #"{"x": 1}"#).stdout == #"{"x":1}"# + "\n")
         }
+    }
+
+    @Test func uninstallRefusesWhileCallsAreInFlightUnlessForced() throws {
+        let daemon = try RunningDaemon()
+        #expect(try daemon.paddock("install", Self.textTools).status == 0)
+        #expect(try daemon.paddock("activate", "text-tools").status == 0)
+        let call = try Background(PaddockCLI.binary, [
+            "invoke", "text-tools", "split_words", "--params", #"{"text": "a b c d", "delay_ms": 300}"#, "--stream", "--data", daemon.data,
+        ])
+        defer { call.stop() }
+        #expect(call.nextLine() == #"{"word":"a"}"#)
+        let refused = try daemon.paddock("uninstall", "text-tools")
+        #expect(refused.status == 1)
+        #expect(refused.stderr.hasPrefix("error 206:"), "\(refused.stderr)")
+        #expect(try daemon.paddock("uninstall", "text-tools", "--force").status == 0)
+        #expect(try daemon.json("list", "--json") == .array([]))
     }
 
     @Test func sigtermStopsThePluginsAndExitsZero() throws {
@@ -178,6 +194,10 @@ struct DaemonTests {
         #expect(call.nextLine() == #"{"word":"a"}"#)
         let started = ContinuousClock.now
         kill(daemon.process.pid, SIGTERM)
+        // The call in flight is let finish before the plugins stop.
+        for word in ["b", "c", "d", "e", "f"] { #expect(call.nextLine() == "{\"word\":\"\(word)\"}") }
+        #expect(call.nextLine() == #"{"count":6}"#)
+        #expect(call.wait() == 0)
         #expect(daemon.process.wait() == 0)
         #expect(started.duration(to: .now) < .seconds(10))
         #expect(!Self.isRunning(pid), "the plugin was stopped")
