@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries from Debian, linked through pkg-config. C stays here.
@@ -72,7 +74,11 @@ let package = Package(
         ),
         .target(
             name: "PaddockSupervisor",
-            dependencies: ["PaddockCore", "PaddockRPC", "PaddockSandbox", "PaddockStorage", "CLinux", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: [
+                "PaddockCore", "PaddockRPC", "PaddockSandbox", "PaddockStorage", "CLinux",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .target(
             name: "PaddockCLI",
@@ -87,6 +93,9 @@ let package = Package(
             dependencies: [
                 "PaddockCore", "PaddockSandbox", "PaddockSupervisor",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The native example plugin (examples/echo-swift), built with Paddock so

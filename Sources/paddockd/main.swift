@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Glibc
 import NIOCore
@@ -6,14 +5,13 @@ import NIOPosix
 import PaddockCore
 import PaddockSandbox
 import PaddockSupervisor
+import Logging
+import ServiceLifecycle
+import UnixSignals
 
 // paddockd --data DIR: the supervisor daemon. Serves <data>/paddockd.sock,
-// brings back the plugins that were active, and on SIGTERM or SIGINT stops
-// them all before it exits.
-
-/// The signal handlers, kept for the process's lifetime. Only the main
-/// code touches the array.
-nonisolated(unsafe) var signalSources: [any DispatchSourceSignal] = []
+// brings back the plugins that were active, and on SIGTERM or SIGINT lets
+// calls in flight finish and stops the plugins before it exits 0.
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("paddockd: \(message)\n".utf8))
@@ -54,25 +52,14 @@ do {
         }
     }
 
-    // SIGTERM/SIGINT: stop accepting, stop the plugins (shutdown, then kill), leave.
-    for signalNumber in [SIGTERM, SIGINT] {
-        signal(signalNumber, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
-        source.setEventHandler {
-            Task {
-                // Stop accepting (closing the listener would also drop the
-                // connections whose calls are still running), drain, stop.
-                unlink(socketPath)
-                try? await server.setOption(ChannelOptions.autoRead, value: false)
-                await daemon.shutdown()
-                FileHandle.standardError.write(Data("paddockd: stopped\n".utf8))
-                exit(0)
-            }
-        }
-        source.resume()
-        signalSources.append(source)
-    }
-    try await server.closeFuture.get()
+    // SIGTERM/SIGINT: graceful shutdown of the service group (see DaemonService).
+    var logger = Logger(label: "paddockd")
+    logger.logLevel = .notice
+    let service = DaemonService(daemon: daemon, server: server, socketPath: socketPath)
+    let group = ServiceGroup(
+        configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    try await group.run()
+    FileHandle.standardError.write(Data("paddockd: stopped\n".utf8))
 } catch let error as PaddockError {
     fail("error \(error.code.rawValue): \(error.message)")
 } catch {
