@@ -102,7 +102,7 @@ let package = Package(
         // that tests and `make run` have it; static so the sandbox need not expose the toolchain.
         .executableTarget(
             name: "echo-swift",
-            dependencies: ["PaddockCore", "PaddockPluginKit"],
+            dependencies: ["PaddockPluginKit"],
             path: "examples/echo-swift/Sources/echo-swift",
             linkerSettings: [.unsafeFlags(["-static-stdlib"])]
         ),

@@ -115,7 +115,6 @@ extension PluginTemplate {
         }
         return """
             // \(title): \(name) plugin entry point, run by PaddockPluginKit.
-            import PaddockCore
             import PaddockPluginKit
 
             let plugin = Plugin()

@@ -1,4 +1,4 @@
-public import PaddockCore
+@_exported public import PaddockCore
 import Synchronization
 
 /// A native plugin's handlers. Register them, then `try await plugin.run()`:

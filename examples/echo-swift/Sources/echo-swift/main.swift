@@ -1,5 +1,4 @@
 // Echo (Swift): the plugin's handlers, served by PaddockPluginKit.
-import PaddockCore
 import PaddockPluginKit
 
 let plugin = Plugin()
