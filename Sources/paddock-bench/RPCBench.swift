@@ -8,14 +8,10 @@ import PaddockSupervisor
 /// flight) next to a raw socketpair ping-pong of the same message size in
 /// this process; then spawn-to-ready of a Python plugin next to `python3 -c pass`.
 func rpcBench(_ arguments: ArraySlice<String>) async {
-    var calls = 5000
-    if let index = arguments.firstIndex(of: "--calls"), index + 1 < arguments.endIndex, let value = Int(arguments[index + 1]) {
-        calls = value
-    }
+    let calls = integerOption("--calls", in: arguments, default: 5000)
     let native = arguments.contains("--swift")
     do {
-        let data = "/tmp/paddock-bench-\(getpid())"
-        mkdir(data, 0o711)
+        let data = scratchDirectory("rpc")
         defer { try? FileManager.default.removeItem(atPath: data) }
         var configuration = try EngineConfiguration.locate(dataDirectory: data)
         configuration.heartbeatInterval = .seconds(3600)
@@ -77,6 +73,19 @@ func rpcBench(_ arguments: ArraySlice<String>) async {
         print("paddock-bench rpc: \(error)")
         exit(1)
     }
+}
+
+/// `--name N` from the arguments, or `fallback`.
+func integerOption(_ name: String, in arguments: ArraySlice<String>, default fallback: Int) -> Int {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.endIndex else { return fallback }
+    return Int(arguments[index + 1]) ?? fallback
+}
+
+/// A data directory for a bench engine that plugin uids can traverse.
+func scratchDirectory(_ name: String) -> String {
+    let data = "/tmp/paddock-bench-\(name)-\(getpid())"
+    mkdir(data, 0o711)
+    return data
 }
 
 struct Latencies {

@@ -6,13 +6,9 @@ import PaddockSupervisor
 /// `paddock-bench supervisor [--plugins N]`: the supervisor's memory with N
 /// idle Python plugins (its RSS growth divided by N), next to its RSS with none.
 func supervisorBench(_ arguments: ArraySlice<String>) async {
-    var count = 100
-    if let index = arguments.firstIndex(of: "--plugins"), index + 1 < arguments.endIndex, let value = Int(arguments[index + 1]) {
-        count = value
-    }
+    let count = integerOption("--plugins", in: arguments, default: 100)
     do {
-        let data = "/tmp/paddock-bench-supervisor-\(getpid())"
-        mkdir(data, 0o711)
+        let data = scratchDirectory("supervisor")
         defer { try? FileManager.default.removeItem(atPath: data) }
         var configuration = try EngineConfiguration.locate(dataDirectory: data)
         configuration.startTimeout = .seconds(120)
