@@ -78,15 +78,7 @@ struct SettingsCommand: AsyncParsableCommand {
 
     func run() async throws {
         var params: [String: JSONValue] = ["id": .string(id)]
-        if !assignments.isEmpty {
-            var values: [String: JSONValue] = [:]
-            for pair in assignments {
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                let text = parts.count > 1 ? String(parts[1]) : ""
-                values[String(parts[0])] = (try? JSONValue(parsing: Array(text.utf8))) ?? .string(text)
-            }
-            params["set"] = .object(values)
-        }
+        if !assignments.isEmpty { params["set"] = .object(Assignments.json(assignments)) }
         print(try await daemon.call("settings", .object(params)).jsonText)
     }
 }

@@ -61,7 +61,7 @@ struct RunCommand: AsyncParsableCommand {
             configuration.restart.policy = .never
             let running = Engine(configuration: configuration)
             engine = running
-            let id = try await running.load(directory: directory, settings: try parsedSettings())
+            let id = try await running.load(directory: directory, settings: .object(Assignments.json(settings)))
             pluginID = id
             try await running.start(id)
             let result = try await call(running, id)
@@ -85,12 +85,8 @@ struct RunCommand: AsyncParsableCommand {
             guard let verb = HTTPMethod(rawValue: method.uppercased()) else {
                 throw PaddockError(.wrongFormat, "--method \(method) is not an HTTP method")
             }
-            var query: [String: String] = [:]
-            for pair in queries {
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                query[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
-            }
-            return try await engine.invokeEndpoint(id, method: verb, path: endpoint, query: query, body: try bodyBytes())
+            return try await engine.invokeEndpoint(
+                id, method: verb, path: endpoint, query: Assignments.pairs(queries), body: try bodyBytes())
         }
         guard let tool else { throw PaddockError(.configurationMissing, "give --tool NAME or --endpoint PATH") }
         let arguments: JSONValue
@@ -118,15 +114,6 @@ struct RunCommand: AsyncParsableCommand {
         return Array(body.utf8)
     }
 
-    private func parsedSettings() throws -> JSONValue {
-        var values: [String: JSONValue] = [:]
-        for pair in settings {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            let text = parts.count > 1 ? String(parts[1]) : ""
-            values[String(parts[0])] = (try? JSONValue(parsing: Array(text.utf8))) ?? .string(text)
-        }
-        return .object(values)
-    }
 
     /// A private data directory the plugin's own uid can traverse.
     private static func scratchDirectory() throws -> String {

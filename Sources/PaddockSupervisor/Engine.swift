@@ -1,4 +1,3 @@
-import Foundation
 public import NIOCore
 public import NIOPosix
 public import PaddockCore
@@ -146,7 +145,7 @@ public actor Engine {
         let params = JSONValue.object([
             "method": .string(method.rawValue), "path": .string(path),
             "query": .object(query.mapValues(JSONValue.string)), "headers": .object(headers.mapValues(JSONValue.string)),
-            "body": .string(Data(body).base64EncodedString()), "params": .object(checked),
+            "body": .string(Base64.encode(body)), "params": .object(checked),
         ])
         return try await runtime.call("endpoint.invoke", params: params, onChunk: nil)
     }
