@@ -44,7 +44,14 @@ func rpcBench(_ arguments: ArraySlice<String>) async {
             guard let pid = try await engine.status(id).pid else { break }
             let killed = DispatchTime.now().uptimeNanoseconds
             kill(pid, SIGKILL)
-            while (try? await engine.invokeTool(id, tool: "echo", arguments: message)) == nil {}
+            let giveUp = killed + 30_000_000_000
+            while (try? await engine.invokeTool(id, tool: "echo", arguments: message)) == nil,
+                DispatchTime.now().uptimeNanoseconds < giveUp
+            {}
+            guard DispatchTime.now().uptimeNanoseconds < giveUp else {
+                print("kill -9 to serving again: the plugin did not come back within 30 s (\(try await engine.status(id).state))")
+                break
+            }
             recoveries.append(DispatchTime.now().uptimeNanoseconds - killed)
             try await Task.sleep(for: .milliseconds(200))
         }
