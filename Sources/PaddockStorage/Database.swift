@@ -2,7 +2,8 @@ internal import CSQLite
 public import PaddockCore
 
 /// One SQLite connection through Debian's libsqlite3: WAL journal, a busy
-/// timeout, foreign keys on. Not thread-safe: one actor owns it.
+/// timeout, foreign keys on, prepared statements kept for reuse. Not
+/// thread-safe: one actor (or one thread) owns it.
 public final class Database {
     /// A value bound to or read from a statement.
     public enum Value: Equatable, Sendable {
@@ -25,6 +26,8 @@ public final class Database {
 
     private let handle: OpaquePointer
     public let path: String
+    /// Prepared statements by SQL text: preparing costs more than running.
+    private var statements: [String: OpaquePointer] = [:]
 
     /// Opens (creating it when missing) the database at `path`.
     /// - Throws: ``PaddockError`` 302 when SQLite cannot open it.
@@ -47,6 +50,7 @@ public final class Database {
     }
 
     deinit {
+        for statement in statements.values { sqlite3_finalize(statement) }
         sqlite3_close_v2(handle)
     }
 
@@ -65,10 +69,11 @@ public final class Database {
     /// - Returns: every row.
     @discardableResult
     public func query(_ sql: String, _ parameters: [Value] = []) throws(PaddockError) -> [[Value]] {
-        var statement: OpaquePointer?
-        let prepared = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
-        guard prepared == SQLITE_OK, let statement else { throw error(prepared, lastMessage, sql: sql) }
-        defer { sqlite3_finalize(statement) }
+        let statement = try prepared(sql)
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
         for (index, value) in parameters.enumerated() {
             let position = Int32(index + 1)
             let bound: Int32 =
@@ -89,6 +94,15 @@ public final class Database {
             guard step == SQLITE_ROW else { throw error(step, lastMessage, sql: sql) }
             rows.append((0..<sqlite3_column_count(statement)).map { column(statement, $0) })
         }
+    }
+
+    private func prepared(_ sql: String) throws(PaddockError) -> OpaquePointer {
+        if let statement = statements[sql] { return statement }
+        var statement: OpaquePointer?
+        let result = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard result == SQLITE_OK, let statement else { throw error(result, lastMessage, sql: sql) }
+        statements[sql] = statement
+        return statement
     }
 
     /// Runs `body` in one transaction: all of it, or (when it throws) none of it.

@@ -19,27 +19,6 @@ public final class Registry {
         public var uid: UInt32
     }
 
-    static let migrations = [
-        """
-        CREATE TABLE plugins (
-            id TEXT PRIMARY KEY,
-            version TEXT NOT NULL,
-            directory TEXT NOT NULL,
-            state TEXT NOT NULL CHECK (state IN ('installed', 'active', 'inactive', 'failed')),
-            uid INTEGER NOT NULL UNIQUE,
-            installed_at INTEGER NOT NULL DEFAULT (unixepoch()),
-            updated_at INTEGER NOT NULL DEFAULT (unixepoch())
-        );
-        CREATE TABLE settings (
-            plugin TEXT NOT NULL REFERENCES plugins(id) ON DELETE CASCADE,
-            name TEXT NOT NULL,
-            value TEXT NOT NULL,
-            secret INTEGER NOT NULL DEFAULT 0,
-            PRIMARY KEY (plugin, name)
-        );
-        """
-    ]
-
     /// Shown instead of a secret's value: secrets are never printed back.
     public static let mask = "********"
 
@@ -51,7 +30,7 @@ public final class Registry {
     /// - Throws: ``PaddockError`` 302 for storage problems, 105 for a newer schema.
     public init(dataDirectory: String, firstUID: UInt32) throws(PaddockError) {
         database = try Database(path: dataDirectory + "/paddock.db")
-        try database.migrate(Self.migrations)
+        try database.migrate(Schema.migrations)
         secrets = try SecretBox(keyPath: dataDirectory + "/secret.key")
         self.firstUID = firstUID
     }

@@ -1,0 +1,79 @@
+/// The schema of `paddock.db`, one migration per entry, in order. Every
+/// component that opens the file migrates it with this same list, so it
+/// never matters which opens it first. Never edit a shipped migration: add one.
+public enum Schema {
+    public static let migrations = [
+        // 1: the registry of installed plugins and their settings.
+        """
+        CREATE TABLE plugins (
+            id TEXT PRIMARY KEY,
+            version TEXT NOT NULL,
+            directory TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('installed', 'active', 'inactive', 'failed')),
+            uid INTEGER NOT NULL UNIQUE,
+            installed_at INTEGER NOT NULL DEFAULT (unixepoch()),
+            updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+        );
+        CREATE TABLE settings (
+            plugin TEXT NOT NULL REFERENCES plugins(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            value TEXT NOT NULL,
+            secret INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (plugin, name)
+        );
+        """,
+        // 2: plugin storage (entries, blobs, uploads, the usage of each
+        // namespace) and the audit log of denied host calls.
+        """
+        CREATE TABLE storage_entries (
+            plugin TEXT NOT NULL,
+            tenant TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value BLOB NOT NULL,
+            PRIMARY KEY (plugin, tenant, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE storage_usage (
+            plugin TEXT NOT NULL,
+            tenant TEXT NOT NULL,
+            bytes INTEGER NOT NULL CHECK (bytes >= 0),
+            PRIMARY KEY (plugin, tenant)
+        ) WITHOUT ROWID;
+        CREATE TABLE storage_uploads (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            plugin TEXT NOT NULL,
+            tenant TEXT NOT NULL,
+            name TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            algorithm TEXT NOT NULL,
+            checksum TEXT NOT NULL,
+            received INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (plugin, tenant, name)
+        );
+        CREATE TABLE storage_blobs (
+            plugin TEXT NOT NULL,
+            tenant TEXT NOT NULL,
+            name TEXT NOT NULL,
+            content INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            algorithm TEXT NOT NULL,
+            checksum TEXT NOT NULL,
+            PRIMARY KEY (plugin, tenant, name)
+        ) WITHOUT ROWID;
+        CREATE TABLE storage_chunks (
+            content INTEGER NOT NULL,
+            offset INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            PRIMARY KEY (content, offset)
+        ) WITHOUT ROWID;
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at_ms INTEGER NOT NULL,
+            plugin TEXT NOT NULL,
+            method TEXT NOT NULL,
+            permission TEXT NOT NULL,
+            message TEXT NOT NULL
+        );
+        CREATE INDEX audit_log_by_plugin ON audit_log (plugin, id);
+        """,
+    ]
+}
