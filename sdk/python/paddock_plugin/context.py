@@ -1,8 +1,11 @@
 """What a handler gets besides its arguments: settings, logging, host calls."""
 
+import base64
+import hashlib
+import json
 import threading
 
-from .errors import Cancelled
+from .errors import Cancelled, PluginError
 
 
 class Context:
@@ -15,6 +18,7 @@ class Context:
         self.storage = Storage(connection)
         self.tools = Tools(connection)
         self.models = Models(connection)
+        self.apps = Apps(connection)
 
     @property
     def cancelled(self):
@@ -38,25 +42,191 @@ class Context:
 
 
 class Storage:
-    """The plugin's key-value store on the host (needs permission.storage)."""
+    """The plugin's key-value store on the host (needs permission.storage).
+
+    Values are bytes (a str is stored as UTF-8); they travel in base64.
+    """
+
+    # The largest blob piece the host moves in one call.
+    PIECE = 4 << 20
 
     def __init__(self, connection):
         self._connection = connection
 
-    def get(self, key):
-        return self._connection.call("storage.get", {"key": key})
+    def _call(self, method, params):
+        return self._connection.call(method, params) or {}
 
-    def set(self, key, value):
-        return self._connection.call("storage.set", {"key": key, "value": value})
+    def get(self, key):
+        """The value of `key` as bytes, or None."""
+        value = self._call("storage.get", {"key": key}).get("value")
+        return None if value is None else _decode(value)
+
+    def get_text(self, key, default=None):
+        """The value of `key` decoded as UTF-8, or `default`."""
+        value = self.get(key)
+        return default if value is None else value.decode("utf-8")
+
+    def get_json(self, key, default=None):
+        """The value of `key` parsed as JSON, or `default`."""
+        value = self.get(key)
+        return default if value is None else json.loads(value)
+
+    def set(self, key, value, if_absent=False, expected=None):
+        """Stores `value`; False when `if_absent` found a value or `expected`
+        (compare-and-set: the bytes last read) did not match. 205 over quota."""
+        params = {"key": key, "value": _encode(value)}
+        if if_absent:
+            params["if_absent"] = True
+        if expected is not None:
+            params["expected"] = _encode(expected)
+        return bool(self._call("storage.set", params).get("stored"))
+
+    def set_json(self, key, obj, if_absent=False, expected=None):
+        """`set` with `obj` as compact JSON; `expected` is raw bytes or an object encoded the same way."""
+        if expected is not None and not isinstance(expected, (bytes, bytearray, memoryview)):
+            expected = _json_bytes(expected)
+        return self.set(key, _json_bytes(obj), if_absent=if_absent, expected=expected)
 
     def delete(self, key):
-        return self._connection.call("storage.delete", {"key": key})
+        """Removes `key`; False when there was none."""
+        return bool(self._call("storage.delete", {"key": key}).get("deleted"))
 
-    def list(self, prefix="", cursor=None, limit=100):
-        return self._connection.call("storage.list", {"prefix": prefix, "cursor": cursor, "limit": limit})
+    def list(self, prefix="", cursor=None, limit=100, values=False):
+        """One page: {"items": [{"key", "size", "value"?: bytes}], "cursor": next or None}."""
+        params = {"prefix": prefix, "limit": limit}
+        if cursor is not None:
+            params["cursor"] = cursor
+        if values:
+            params["values"] = True
+        result = dict(self._call("storage.list", params))
+        items = []
+        for item in result.get("items") or []:
+            item = dict(item)
+            if item.get("value") is not None:
+                item["value"] = _decode(item["value"])
+            items.append(item)
+        result["items"] = items
+        result.setdefault("cursor", None)
+        return result
+
+    def keys(self, prefix="", page_size=1000):
+        """Every key starting with `prefix`, in byte order, page by page."""
+        cursor = None
+        while True:
+            page = self.list(prefix, cursor=cursor, limit=page_size)
+            for item in page["items"]:
+                yield item["key"]
+            if page["cursor"] is None or page["cursor"] == cursor:
+                return
+            cursor = page["cursor"]
 
     def usage(self):
-        return self._connection.call("storage.usage", {})
+        """{"bytes": used, "quota": declared}."""
+        return self._call("storage.usage", {})
+
+    def put_blob(self, name, data, chunk_size=1 << 20, algorithm="md5"):
+        """Uploads `data` (bytes, str or a seekable binary file) in chunks,
+        resuming an interrupted upload; returns {"name", "size", algorithm}."""
+        if algorithm not in ("md5", "sha256"):
+            raise ValueError("algorithm must be 'md5' or 'sha256'")
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        chunk_size = min(chunk_size, self.PIECE)
+        source = _BlobSource(data)
+        digest = hashlib.new(algorithm, usedforsecurity=False)
+        for piece in source.pieces(0, chunk_size):
+            digest.update(piece)
+        begun = self._call(
+            "storage.blob.begin", {"name": name, "size": source.size, algorithm: digest.hexdigest()}
+        )
+        upload, received = begun["upload"], int(begun.get("received") or 0)
+        stalls = 0
+        while received < source.size:
+            piece = source.read(received, chunk_size)
+            try:
+                answer = self._call("storage.blob.append", {"upload": upload, "offset": received, "data": _encode(piece)})
+                now = int(answer["received"])
+            except PluginError as error:
+                # The host says where it stands (e.g. another worker resumed the upload): go on from there.
+                if error.code != 102 or "expected_offset" not in error.details:
+                    raise
+                now = int(error.details["expected_offset"])
+            stalls = stalls + 1 if now <= received else 0
+            if stalls > 3 or now > source.size:
+                raise PluginError(202, f"the upload of {name} does not advance (host at byte {now} of {source.size})")
+            received = now
+        return self._call("storage.blob.commit", {"upload": upload})
+
+    def get_blob(self, name):
+        """The whole blob as bytes (read in pieces of at most 4 MiB), or None."""
+        for _ in range(3):
+            pieces, offset, size = [], 0, None
+            while True:
+                answer = self._call("storage.blob.get", {"name": name, "offset": offset, "length": self.PIECE})
+                if answer.get("data") is None:
+                    return None
+                total = int(answer.get("size") or 0)
+                if size is not None and total != size:
+                    break  # replaced while we read it: start again
+                size = total
+                piece = _decode(answer["data"])
+                pieces.append(piece)
+                offset += len(piece)
+                if offset >= size:
+                    return b"".join(pieces)
+                if not piece:
+                    raise PluginError(202, f"blob {name} ended at byte {offset} of {size}")
+        raise PluginError(202, f"blob {name} kept changing while it was read")
+
+    def delete_blob(self, name):
+        """Removes the blob `name`; False when there was none."""
+        return bool(self._call("storage.blob.delete", {"name": name}).get("deleted"))
+
+
+class _BlobSource:
+    """Bytes or a seekable binary file, read by offset."""
+
+    def __init__(self, data):
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            self.data, self.file = memoryview(data).cast("B"), None
+            self.size = len(self.data)
+        else:
+            self.data, self.file = None, data
+            self.start = data.tell()
+            self.size = data.seek(0, 2) - self.start
+
+    def read(self, offset, length):
+        if self.file is None:
+            return bytes(self.data[offset : offset + length])
+        self.file.seek(self.start + offset)
+        return self.file.read(min(length, self.size - offset))
+
+    def pieces(self, offset, length):
+        while offset < self.size:
+            piece = self.read(offset, length)
+            if not piece:
+                raise PluginError(302, f"the file ended at byte {offset} of {self.size}")
+            yield piece
+            offset += len(piece)
+
+
+def _encode(value):
+    """bytes or str (UTF-8) as the wire's base64 string."""
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    elif not isinstance(value, (bytes, bytearray, memoryview)):
+        raise TypeError(f"storage values are bytes or str, not {type(value).__name__}")
+    return base64.b64encode(value).decode("ascii")
+
+
+def _decode(text):
+    return base64.b64decode(text)
+
+
+def _json_bytes(obj):
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
 class Tools:
@@ -79,3 +249,29 @@ class Models:
         return self._connection.call(
             "model.invoke", {"plugin": plugin, "model": model, "messages": messages, "params": params or {}}
         )
+
+
+class Apps:
+    """The installed plugins ("apps"): list and get need permission.apps read, invoke write."""
+
+    def __init__(self, connection):
+        self._connection = connection
+
+    def list(self):
+        """[{"id", "type", "version", "label", "description", "state"}]."""
+        return self._connection.call("app.list", {})
+
+    def get(self, id):
+        """One app with its tools, models and endpoints."""
+        return self._connection.call("app.get", {"id": id})
+
+    def invoke(self, id, method, path, query=None, body=b""):
+        """Calls the app's endpoint; {"status", "headers", "body": bytes}."""
+        params = {"id": id, "method": method.upper(), "path": path}
+        if query:
+            params["query"] = {str(k): str(v) for k, v in query.items()}
+        if body:
+            params["body"] = _encode(body)
+        result = dict(self._connection.call("app.invoke", params) or {})
+        result["body"] = _decode(result.get("body") or "")
+        return result
