@@ -107,7 +107,7 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-stdlib"])]
         ),
         // Spawn-to-exit timings for `make bench`.
-        .executableTarget(name: "paddock-bench", dependencies: ["PaddockCore", "PaddockSupervisor"]),
+        .executableTarget(name: "paddock-bench", dependencies: ["PaddockCore", "PaddockSupervisor", "PaddockStorage"]),
         .executableTarget(name: "paddock", dependencies: ["PaddockCLI"]),
 
         // Fixtures, fuzzing and process helpers shared by the test targets.
@@ -119,13 +119,16 @@ let package = Package(
         ),
         .testTarget(
             name: "PaddockSupervisorTests",
-            dependencies: ["PaddockSupervisor", "PaddockTestSupport", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["PaddockSupervisor", "PaddockStorage", "PaddockTestSupport", .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(
             name: "PaddockPluginKitTests",
             dependencies: ["PaddockPluginKit", "PaddockRPC", .product(name: "NIOPosix", package: "swift-nio")]
         ),
-        .testTarget(name: "PaddockStorageTests", dependencies: ["PaddockStorage", "PaddockTestSupport"]),
+        .testTarget(
+            name: "PaddockStorageTests",
+            dependencies: ["PaddockStorage", "PaddockTestSupport", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSeccomp", "CYAML", "CSQLite"]),
         .testTarget(name: "PaddockCLITests", dependencies: ["PaddockCore", "PaddockTestSupport", "paddock"]),
         .testTarget(

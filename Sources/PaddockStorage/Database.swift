@@ -43,9 +43,16 @@ public final class Database {
         self.handle = handle
         self.path = path
         sqlite3_busy_timeout(handle, 5000)
-        // WAL: readers never block the writer. synchronous=FULL: a commit is
-        // on disk before it is acknowledged, so it survives the daemon's (or
-        // the machine's) sudden death.
+        // Durability of an acknowledged write. Paddock answers a write only
+        // after COMMIT has returned, so the write is in the WAL file:
+        // - kill -9 of paddockd at any moment: the WAL is in the kernel's page
+        //   cache, and the next open replays every committed frame (a frame
+        //   without its commit record is ignored, so half a transaction never
+        //   appears);
+        // - power loss or a kernel crash: synchronous=FULL fsyncs the WAL at
+        //   every commit (NORMAL would only sync at checkpoints and could lose
+        //   the last commits), at ~0.1 ms per commit here (`make bench`).
+        // WAL also lets readers run while a writer commits.
         try execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
     }
 

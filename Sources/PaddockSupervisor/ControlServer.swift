@@ -69,6 +69,9 @@ public enum ControlServer {
         case "list": return try await daemon.list().jsonBytes
         case "status": return try await daemon.status(arguments).jsonBytes
         case "logs": return try await daemon.logs(arguments).jsonBytes
+        case "storage.usage": return try await daemon.storageUsage(arguments).jsonBytes
+        case "storage.check": return try await daemon.storageCheck(arguments).jsonBytes
+        case "audit": return try await daemon.audit(arguments).jsonBytes
         case "invoke":
             let sendChunk: @Sendable ([UInt8]) -> Void = { reply.chunk(raw: $0) }
             return try await daemon.invoke(arguments, onChunk: arguments["stream"] == .bool(true) ? sendChunk : nil)

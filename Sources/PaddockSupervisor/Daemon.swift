@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 public import PaddockCore
+import PaddockStorage
 
 /// `paddockd`'s state: the registry (what is installed and active, across
 /// restarts) and the engine (what runs now). Control methods arrive as
@@ -108,6 +109,7 @@ public actor Daemon {
         }
         try await engine.unload(id)
         try registry.uninstall(id)
+        try await engine.storage.run { store, _ in try store.removeAll(plugin: id) }
         for folder in ["data", "tmp"] { try? FileManager.default.removeItem(atPath: "\(dataDirectory)/\(folder)/\(id)") }
         return .object(["id": .string(id), "uninstalled": .bool(true)])
     }
@@ -182,6 +184,46 @@ public actor Daemon {
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         let lines = text.split(separator: "\n", omittingEmptySubsequences: true).suffix(max(0, tail))
         return .object(["path": .string(path), "lines": .array(lines.map { .string(String($0)) })])
+    }
+
+    /// `storage.usage {"id"}`: the plugin's usage in each tenant, against its quota.
+    func storageUsage(_ params: JSONValue) async throws -> JSONValue {
+        let id = try Self.string(params, "id")
+        let quota = try await engine.manifest(id).permission.storage.bytes
+        let checks = try await engine.storage.run { store, _ in try store.check(plugin: id) }
+        let tenants: [JSONValue] = checks.map { .object(["tenant": .string($0.namespace.tenant), "bytes": .int($0.recorded)]) }
+        return .object([
+            "id": .string(id), "quota": .int(quota), "bytes": .int(checks.map(\.recorded).reduce(0, +)),
+            "tenants": .array(tenants),
+        ])
+    }
+
+    /// `storage.check {"id"}`: the recorded usage against the usage
+    /// recomputed from the data, per tenant; `consistent` when all agree.
+    func storageCheck(_ params: JSONValue) async throws -> JSONValue {
+        let id = try Self.string(params, "id")
+        guard try registry.record(id) != nil else { throw Self.notInstalled(id) }
+        let checks = try await engine.storage.run { store, _ in try store.check(plugin: id) }
+        let tenants: [JSONValue] = checks.map {
+            .object([
+                "tenant": .string($0.namespace.tenant), "recorded": .int($0.recorded), "computed": .int($0.computed),
+                "consistent": .bool($0.consistent),
+            ])
+        }
+        return .object(["id": .string(id), "consistent": .bool(checks.allSatisfy(\.consistent)), "tenants": .array(tenants)])
+    }
+
+    /// `audit {"id"?, "limit"?}`: the newest denied host calls, oldest first.
+    func audit(_ params: JSONValue) async throws -> JSONValue {
+        let id = params["id"]?.stringValue
+        let limit = params["limit"].flatMap { if case .int(let n) = $0 { n } else { nil } } ?? 100
+        let entries = try await engine.storage.run { _, audit in try audit.entries(plugin: id, limit: limit) }
+        return .array(entries.map { entry in
+            .object([
+                "at_ms": .int(Int(entry.at)), "plugin": .string(entry.plugin), "method": .string(entry.method),
+                "permission": .string(entry.permission), "message": .string(entry.message),
+            ])
+        })
     }
 
     func logPath(_ id: String) async throws -> String {

@@ -7,7 +7,9 @@ import PaddockSandbox
 /// a uid of its own, validates calls against the manifest before a plugin
 /// sees them, and keeps plugins alive. Used in-process by `paddock run`.
 public actor Engine {
-    public let configuration: EngineConfiguration
+    public nonisolated let configuration: EngineConfiguration
+    /// Plugin storage and the audit log, in `<data>/paddock.db`.
+    let storage: StorageService
     private let group: any EventLoopGroup
     private var runtimes: [String: PluginRuntime] = [:]
     private var nextSlot: UInt32 = 0
@@ -15,6 +17,7 @@ public actor Engine {
 
     public init(configuration: EngineConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.configuration = configuration
+        self.storage = StorageService(path: configuration.dataDirectory + "/paddock.db")
         self.group = group
     }
 
@@ -39,9 +42,11 @@ public actor Engine {
         }
         var pluginConfiguration = configuration
         if let restartPolicy { pluginConfiguration.restart.policy = restartPolicy }
+        let log = PluginLog(directory: configuration.dataDirectory + "/logs", plugin: manifest.name)
         let runtime = PluginRuntime(
             manifest: manifest, directory: path, configuration: pluginConfiguration,
-            uid: uid ?? configuration.firstUID + nextSlot, group: group)
+            uid: uid ?? configuration.firstUID + nextSlot, group: group, log: log,
+            host: HostService(manifest: manifest, log: log, storage: storage, engine: self))
         if uid == nil { nextSlot += 1 }
         runtimes[manifest.name] = runtime
         await runtime.setSettings(settings)
@@ -105,18 +110,21 @@ public actor Engine {
     /// - Parameter onChunk: each streamed partial result, raw JSON.
     /// - Returns: the tool's result, raw JSON.
     /// - Throws: 101/102 for arguments that do not fit (the plugin never sees
-    ///   the call), 104 for a tool the manifest does not declare, or the
+    ///   the call), 104 for a tool the manifest does not declare, 206 for
+    ///   a chain of plugin calls that would cycle or go too deep, or the
     ///   call's coded error.
     public func invokeTool(
-        _ id: String, tool: String, arguments: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)? = nil
+        _ id: String, tool: String, arguments: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)? = nil,
+        chain: CallChain = .outside
     ) async throws -> [UInt8] {
-        let runtime = try runtime(id)
+        let runtime = try runtime(id, entering: chain)
         let manifest = runtime.manifest
         guard let item = manifest.tools.flatMap(\.items).first(where: { $0.name == tool }) else {
             throw PaddockError(.permissionDenied, "\(id) declares no tool '\(tool)'")
         }
         let checked = try Self.validate(arguments, against: item.parameters)
-        return try await runtime.call("tool.invoke", params: .object(["tool": .string(tool), "params": .object(checked)]), onChunk: onChunk)
+        return try await runtime.call(
+            "tool.invoke", params: .object(["tool": .string(tool), "params": .object(checked)]), onChunk: onChunk, chain: chain)
     }
 
     /// Calls an endpoint: only methods the manifest declares; parameters
@@ -124,9 +132,9 @@ public actor Engine {
     /// - Returns: `{"status", "headers", "body"}` with the body in base64.
     public func invokeEndpoint(
         _ id: String, method: HTTPMethod, path: String, query: [String: String] = [:],
-        headers: [String: String] = [:], body: [UInt8] = []
+        headers: [String: String] = [:], body: [UInt8] = [], chain: CallChain = .outside
     ) async throws -> [UInt8] {
-        let runtime = try runtime(id)
+        let runtime = try runtime(id, entering: chain)
         let manifest = runtime.manifest
         guard manifest.permission.endpoints.contains(method) else {
             throw PaddockError(.permissionDenied, "\(id) does not serve \(method.rawValue) (permission.endpoints)")
@@ -147,22 +155,22 @@ public actor Engine {
             "query": .object(query.mapValues(JSONValue.string)), "headers": .object(headers.mapValues(JSONValue.string)),
             "body": .string(Base64.encode(body)), "params": .object(checked),
         ])
-        return try await runtime.call("endpoint.invoke", params: params, onChunk: nil)
+        return try await runtime.call("endpoint.invoke", params: params, onChunk: nil, chain: chain)
     }
 
     /// Calls a model of a model plugin; `params` are checked against the model's parameters.
     /// - Parameter onChunk: each streamed partial result, raw JSON.
     public func invokeModel(
         _ id: String, model: String, messages: JSONValue, params: JSONValue = .object([:]),
-        onChunk: (@Sendable ([UInt8]) -> Void)? = nil
+        onChunk: (@Sendable ([UInt8]) -> Void)? = nil, chain: CallChain = .outside
     ) async throws -> [UInt8] {
-        let runtime = try runtime(id)
+        let runtime = try runtime(id, entering: chain)
         guard let item = runtime.manifest.models.flatMap(\.items).first(where: { $0.name == model }) else {
             throw PaddockError(.permissionDenied, "\(id) declares no model '\(model)'")
         }
         let checked = try Self.validate(params, against: item.parameters)
         let call = JSONValue.object(["model": .string(model), "messages": messages, "params": .object(checked)])
-        return try await runtime.call("model.invoke", params: call, onChunk: onChunk)
+        return try await runtime.call("model.invoke", params: call, onChunk: onChunk, chain: chain)
     }
 
     /// The seed's "test connection": asks the plugin whether `credentials` work.
@@ -204,6 +212,14 @@ public actor Engine {
         }
     }
 
+    /// The ids of the loaded plugins, sorted.
+    var loadedIDs: [String] { runtimes.keys.sorted() }
+
+    /// A loaded plugin's manifest.
+    public func manifest(_ id: String) throws(PaddockError) -> Manifest {
+        try runtime(id).manifest
+    }
+
     /// The plugin's log file.
     public func logPath(_ id: String) throws -> String {
         try runtime(id).log.path
@@ -212,6 +228,16 @@ public actor Engine {
     private func runtime(_ id: String) throws(PaddockError) -> PluginRuntime {
         guard let runtime = runtimes[id] else { throw PaddockError(.pluginUnavailable, "no plugin named \(id) is loaded") }
         return runtime
+    }
+
+    private func runtime(_ id: String, entering chain: CallChain) throws(PaddockError) -> PluginRuntime {
+        try chain.check(entering: id)
+        return try runtime(id)
+    }
+
+    /// The chain a host call from `id` continues (see ``CallChain``).
+    func chain(continuing id: String) async -> CallChain {
+        CallChain.hostCall(from: id, serving: await runtimes[id]?.servingChains ?? [])
     }
 
     /// Checks arguments; the first violation's code, every violation named.

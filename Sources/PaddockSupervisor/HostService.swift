@@ -1,16 +1,33 @@
+import Glibc
 import PaddockCore
 import PaddockRPC
+import PaddockStorage
 
-/// What a plugin may call back into the host. Each call is checked against
-/// the calling plugin's manifest before anything happens: a missing
-/// permission is 104 naming it. The services themselves come with the
-/// storage issue; until then an allowed call is a clear 105.
-enum HostService {
+/// What a plugin may call back into the host: its storage, other plugins'
+/// tools, model plugins, apps. Each call is checked against the calling
+/// plugin's manifest before anything happens: a missing permission is 104
+/// naming it, written to the audit log before the answer goes out.
+final class HostService: Sendable {
+    let manifest: Manifest
+    let log: PluginLog
+    let storage: StorageService
+    /// Routes calls to other plugins; weak, as the engine owns the plugins.
+    weak let engine: Engine?
+
+    init(manifest: Manifest, log: PluginLog, storage: StorageService, engine: Engine) {
+        self.manifest = manifest
+        self.log = log
+        self.storage = storage
+        self.engine = engine
+    }
+
+    var plugin: String { manifest.name }
+
     /// The permission a host method needs, or nil when no plugin may call it.
     static func requiredPermission(for method: String, in manifest: Manifest) -> (granted: Bool, name: String)? {
         let permission = manifest.permission
         switch method {
-        case _ where method.hasPrefix("storage."):
+        case _ where StorageMethod(rawValue: method) != nil:
             return (permission.storage.bytes > 0, "permission.storage")
         case "tool.invoke":
             return (permission.tools, "permission.tools")
@@ -26,16 +43,106 @@ enum HostService {
     }
 
     /// Answers a request from the plugin.
-    static func answer(method: String, manifest: Manifest, reply: RPCReply, log: PluginLog) {
-        guard let (granted, name) = requiredPermission(for: method, in: manifest) else {
+    func answer(method: String, params: [UInt8], reply: RPCReply) {
+        guard let (granted, permission) = Self.requiredPermission(for: method, in: manifest) else {
             reply.fail(RPCError(PaddockError(.unparsableData, "the host has no method '\(method)'"), code: RPCError.methodNotFound))
             return
         }
-        guard granted else {
-            log.write("warn", "denied \(method): the manifest does not declare \(name)")
-            reply.fail(RPCError(PaddockError(.permissionDenied, "\(method) needs \(name) in the manifest", details: ["permission": name])))
-            return
+        Task {
+            guard granted else { return await deny(method, permission, reply: reply) }
+            do {
+                let arguments = params.isEmpty ? JSONValue.object([:]) : try JSONValue(parsing: params)
+                guard case .object = arguments else {
+                    throw PaddockError(.unparsableData, "the params of \(method) must be a JSON object")
+                }
+                reply.succeed(try await perform(method, arguments, reply: reply))
+            } catch {
+                reply.fail(RPCError(error as? PaddockError ?? PaddockError(.handlerFailed, "\(method) failed: \(error)")))
+            }
         }
-        reply.fail(RPCError(PaddockError(.dependencyUnavailable, "\(method) is not available yet in this version of Paddock")))
+    }
+
+    private func perform(_ method: String, _ arguments: JSONValue, reply: RPCReply) async throws -> [UInt8] {
+        if let storageMethod = StorageMethod(rawValue: method) {
+            return try await storage(storageMethod, arguments).jsonBytes
+        }
+        guard let engine else { throw PaddockError(.pluginUnavailable, "the supervisor is shutting down") }
+        let chain = await engine.chain(continuing: plugin)
+        let forward: @Sendable ([UInt8]) -> Void = { reply.chunk(raw: $0) }
+        switch method {
+        case "tool.invoke":
+            return try await engine.invokeTool(
+                try Self.string(arguments, "plugin"), tool: try Self.string(arguments, "tool"),
+                arguments: arguments["params"] ?? .object([:]), onChunk: forward, chain: chain)
+        case "model.invoke":
+            return try await engine.invokeModel(
+                try Self.string(arguments, "plugin"), model: try Self.string(arguments, "model"),
+                messages: arguments["messages"] ?? .array([]), params: arguments["params"] ?? .object([:]),
+                onChunk: forward, chain: chain)
+        case "app.list":
+            return try await engine.apps().jsonBytes
+        case "app.get":
+            return try await engine.app(try Self.string(arguments, "id")).jsonBytes
+        default:  // app.invoke
+            let name = try Self.string(arguments, "method")
+            guard let method = HTTPMethod(rawValue: name.uppercased()) else {
+                throw PaddockError(.wrongFormat, "'\(name)' is not an HTTP method", field: "method")
+            }
+            let body = try arguments["body"]?.stringValue.map { text throws(PaddockError) in try Self.base64(text, "body") } ?? []
+            return try await engine.invokeEndpoint(
+                try Self.string(arguments, "id"), method: method, path: try Self.string(arguments, "path"),
+                query: Self.strings(arguments["query"]), headers: Self.strings(arguments["headers"]), body: body, chain: chain)
+        }
+    }
+
+    /// Refuses a call the manifest does not allow, after auditing it.
+    private func deny(_ method: String, _ permission: String, reply: RPCReply) async {
+        let message = "\(method) needs \(permission) in the manifest"
+        log.write("warn", "denied \(method): the manifest does not declare \(permission)")
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let entry = AuditLog.Entry(
+            at: Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000, plugin: plugin, method: method,
+            permission: permission, message: message)
+        do {
+            try await storage.run { _, audit in try audit.record(entry) }
+        } catch {
+            log.write("error", "the audit log could not record the denial of \(method): \(error)")
+        }
+        reply.fail(RPCError(PaddockError(.permissionDenied, message, details: ["permission": permission])))
+    }
+
+    // MARK: Arguments
+
+    static func string(_ arguments: JSONValue, _ key: String) throws(PaddockError) -> String {
+        guard let value = arguments[key] else {
+            throw PaddockError(.configurationMissing, "the parameter '\(key)' is missing", field: key)
+        }
+        guard let text = value.stringValue else {
+            throw PaddockError(.wrongFormat, "the parameter '\(key)' must be a string, not \(value.typeName)", field: key)
+        }
+        return text
+    }
+
+    /// A JSON object's members as strings (non-strings as their JSON text).
+    static func strings(_ value: JSONValue?) -> [String: String] {
+        guard case .object(let members)? = value else { return [:] }
+        return members.mapValues { $0.stringValue ?? $0.jsonText }
+    }
+
+    static func integer(_ arguments: JSONValue, _ key: String, default fallback: Int? = nil) throws(PaddockError) -> Int {
+        switch arguments[key] {
+        case .int(let number)?: return number
+        case nil, .null? where fallback != nil: return fallback!
+        case nil: throw PaddockError(.configurationMissing, "the parameter '\(key)' is missing", field: key)
+        case let value?: throw PaddockError(.wrongFormat, "the parameter '\(key)' must be an integer, not \(value.typeName)", field: key)
+        }
+    }
+
+    static func base64(_ text: String, _ key: String) throws(PaddockError) -> [UInt8] {
+        guard let bytes = Base64.decode(text) else {
+            throw PaddockError(.unparsableData, "the parameter '\(key)' is not valid base64", field: key)
+        }
+        return bytes
     }
 }

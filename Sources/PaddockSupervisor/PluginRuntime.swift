@@ -20,6 +20,7 @@ actor PluginRuntime {
     let credentials: SandboxPolicy.Credentials
     let group: any EventLoopGroup
     let log: PluginLog
+    let host: HostService
     var settings: JSONValue = .object([:])
 
     private(set) var state: PluginState = .stopped
@@ -40,15 +41,22 @@ actor PluginRuntime {
     private var callsServed = 0
     private var inFlight = 0
     private var slotWaiters: [CheckedContinuation<Void, Never>] = []
+    /// The chains of the calls in flight, by a number of this runtime.
+    private var chains: [Int: CallChain] = [:]
+    private var nextChain = 0
     private var heartbeatTask: Task<Void, Never>?
 
-    init(manifest: Manifest, directory: String, configuration: EngineConfiguration, uid: UInt32, group: any EventLoopGroup) {
+    init(
+        manifest: Manifest, directory: String, configuration: EngineConfiguration, uid: UInt32, group: any EventLoopGroup,
+        log: PluginLog, host: HostService
+    ) {
         self.manifest = manifest
         self.directory = directory
         self.configuration = configuration
         self.credentials = SandboxPolicy.Credentials(uid: uid, gid: uid)
         self.group = group
-        self.log = PluginLog(directory: configuration.dataDirectory + "/logs", plugin: manifest.name)
+        self.log = log
+        self.host = host
         self.restartMachine = RestartStateMachine(configuration: configuration.restart)
         self.heartbeat = HeartbeatStateMachine(
             interval: configuration.heartbeatInterval, timeout: configuration.heartbeatTimeout, now: .now)
@@ -327,7 +335,13 @@ actor PluginRuntime {
     /// - Throws: the plugin's coded error, 204 past the deadline, 206 when
     ///   the queue is full, 306 when the plugin is failed or stopped, or the
     ///   code of its death when it dies during the call.
-    func call(_ method: String, params: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)?, callID: String? = nil) async throws -> [UInt8] {
+    func call(
+        _ method: String, params: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)?, chain: CallChain = .outside
+    ) async throws -> [UInt8] {
+        nextChain += 1
+        let chainNumber = nextChain
+        chains[chainNumber] = chain
+        defer { chains[chainNumber] = nil }
         try await waitUntilRunning()
         try await acquireSlot()
         defer { releaseSlot() }
@@ -377,6 +391,9 @@ actor PluginRuntime {
         }
         throw death ?? fallback
     }
+
+    /// The chains of the calls the plugin serves now.
+    var servingChains: [CallChain] { Array(chains.values) }
 
     private func waitUntilRunning() async throws {
         switch state {
@@ -451,10 +468,10 @@ actor PluginRuntime {
     }
 
     private func service() -> RPCService {
-        let manifest = self.manifest
         let log = self.log
+        let host = self.host
         return RPCService(
-            request: { method, _, reply in HostService.answer(method: method, manifest: manifest, reply: reply, log: log) },
+            request: { method, params, reply in host.answer(method: method, params: params, reply: reply) },
             notification: { method, params in
                 guard method == "log", let entry = try? JSONValue(parsing: params) else { return }
                 let call = entry["call"].flatMap { $0 == .null ? nil : $0.jsonText }

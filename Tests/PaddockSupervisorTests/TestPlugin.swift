@@ -14,7 +14,8 @@ enum TestPlugin {
         memory: String = "128MB",
         cpuSeconds: Int = 60,
         workers: Int = 2,
-        parameters: String = "[]"
+        parameters: String = "[]",
+        permission: String = "{}"
     ) throws -> String {
         let directory = "/tmp/paddock-test-plugins/\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let items = tools.map { "      - {name: \($0), parameters: \(parameters), source: main.py}" }.joined(separator: "\n")
@@ -26,6 +27,7 @@ enum TestPlugin {
             description: a plugin written by a test
             runner: {language: python, version: "3.11", entrypoint: main.py}
             resource: {memory: \(memory), cpu_seconds: \(cpuSeconds), workers: \(workers)}
+            permission: \(permission)
             tools:
               - provider: test
                 items:

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import PaddockCore
+
+/// `paddock storage usage|check ID`.
+struct StorageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "storage", abstract: "Inspect a plugin's storage.",
+        subcommands: [StorageUsageCommand.self, StorageCheckCommand.self])
+}
+
+struct StorageUsageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "usage", abstract: "Show the bytes a plugin stores (keys, values, blobs, 32 bytes per entry) against its quota.")
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "The plugin's id.") var id: String
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let usage = try await daemon.call("storage.usage", .object(["id": .string(id)]))
+        guard !json else { return print(usage.jsonText) }
+        print("\(id): \(Table.cell(usage["bytes"])) of \(Table.cell(usage["quota"])) bytes")
+        guard case .array(let tenants)? = usage["tenants"], tenants.count > 1 else { return }
+        print(Table.render(["TENANT", "BYTES"], tenants.map { [Table.cell($0["tenant"]), Table.cell($0["bytes"])] }))
+    }
+}
+
+struct StorageCheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Recompute a plugin's storage usage from its data and compare; exits 1 on a mismatch.")
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "The plugin's id.") var id: String
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let check = try await daemon.call("storage.check", .object(["id": .string(id)]))
+        if json {
+            print(check.jsonText)
+        } else if case .array(let tenants)? = check["tenants"] {
+            print(Table.render(["TENANT", "RECORDED", "COMPUTED", "OK"], tenants.map { tenant in
+                [tenant["tenant"], tenant["recorded"], tenant["computed"], tenant["consistent"]].map(Table.cell)
+            }))
+        }
+        guard check["consistent"] == .bool(true) else {
+            FileHandle.standardError.write(Data("error 302: the recorded storage usage of \(id) does not match its data\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// `paddock audit [ID]`.
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "Show the host calls plugins were denied (the permission each lacked).")
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "A plugin's id (default: all).") var id: String?
+    @Option(help: "How many of the newest entries.") var limit: Int = 100
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        var params: [String: JSONValue] = ["limit": .int(limit)]
+        if let id { params["id"] = .string(id) }
+        let entries = try await daemon.call("audit", .object(params))
+        guard !json else { return print(entries.jsonText) }
+        guard case .array(let items) = entries else { return }
+        let format = ISO8601DateFormatter()
+        print(Table.render(["TIME", "PLUGIN", "METHOD", "MISSING PERMISSION"], items.map { item in
+            let at = item["at_ms"].flatMap { if case .int(let ms) = $0 { ms } else { nil } } ?? 0
+            return [format.string(from: Date(timeIntervalSince1970: Double(at) / 1000))]
+                + [item["plugin"], item["method"], item["permission"]].map(Table.cell)
+        }))
+    }
+}

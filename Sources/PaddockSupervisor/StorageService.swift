@@ -1,0 +1,39 @@
+import NIOPosix
+import PaddockCore
+import PaddockStorage
+
+/// The supervisor's one path to plugin storage and the audit log in
+/// `paddock.db`: every operation runs on one dedicated thread, shared by the
+/// whole process, so SQLite work (a durable commit waits for fsync) never
+/// blocks an event loop or the task pool, and writes are naturally serial.
+final class StorageService: Sendable {
+    /// The storage thread of this process.
+    private static let thread: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
+
+    let path: String
+    /// Touched only on the storage thread.
+    private nonisolated(unsafe) var opened: (store: PluginStore, audit: AuditLog)?
+
+    init(path: String) {
+        self.path = path
+    }
+
+    /// Runs `body` on the storage thread with the store and the audit log,
+    /// opening (and migrating) the database the first time.
+    /// - Throws: 302 when the database cannot be opened, or what `body` throws.
+    func run<T: Sendable>(_ body: @escaping @Sendable (PluginStore, AuditLog) throws -> T) async throws -> T {
+        try await Self.thread.runIfActive {
+            if self.opened == nil {
+                let database = try Database(path: self.path)
+                try database.migrate(Schema.migrations)
+                self.opened = (PluginStore(database: database), AuditLog(database: database))
+            }
+            let (store, audit) = self.opened!
+            return try body(store, audit)
+        }
+    }
+}

@@ -1,0 +1,253 @@
+import Foundation
+import Glibc
+import PaddockCore
+import PaddockStorage
+@testable import PaddockSupervisor
+import PaddockTestSupport
+import Testing
+
+/// Plugins calling back into the host: storage under quota, other plugins'
+/// tools, permissions checked and denials audited. Real sandboxed Python
+/// plugins, real SQLite.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct HostCallTests {
+    /// Tools over the SDK's storage helpers, and raw host calls for the rest.
+    static let storing = """
+        import base64, hashlib
+
+        @plugin.tool("put")
+        def put(params, context):
+            stored = context.storage.set(params["key"], b"v" * params["size"])
+            return {"stored": stored, "usage": context.storage.usage()["bytes"]}
+
+        @plugin.tool("get")
+        def get(params, context):
+            value = context.storage.get(params["key"])
+            return {"value": None if value is None else value.decode()}
+
+        @plugin.tool("keys")
+        def keys(params, context):
+            return {"keys": list(context.storage.keys(params.get("prefix", "")))}
+
+        @plugin.tool("fill")
+        def fill(params, context):
+            written, refused = 0, 0
+            for index in range(params["count"]):
+                try:
+                    context.storage.set(f"{params['prefix']}{index}", b"x" * (7 + index % 13))
+                    written += 1
+                except PluginError as error:
+                    if error.code != 205:
+                        raise
+                    refused += 1
+            return {"written": written, "refused": refused}
+
+        @plugin.tool("raw")
+        def raw(params, context):
+            return context._connection.call(params["method"], params["params"])
+
+        @plugin.tool("upload")
+        def upload(params, context):
+            data = bytes(range(256)) * 20
+            chunks = [data[i:i + 1024] for i in range(0, len(data), 1024)]
+            checksum = params.get("md5") or hashlib.md5(data).hexdigest()
+            begun = context._connection.call("storage.blob.begin", {"name": "file.bin", "size": len(data), "md5": checksum})
+            received = begun["received"]
+            for chunk in chunks[received // 1024:params["chunks"]]:
+                received = context._connection.call("storage.blob.append", {
+                    "upload": begun["upload"], "offset": received, "data": base64.b64encode(chunk).decode()})["received"]
+            if params["chunks"] < len(chunks):
+                return {"resumed_from": begun["received"], "received": received}
+            committed = context._connection.call("storage.blob.commit", {"upload": begun["upload"]})
+            read = context._connection.call("storage.blob.get", {"name": "file.bin"})
+            return {"resumed_from": begun["received"], "committed": committed, "intact": base64.b64decode(read["data"]) == data}
+        """
+
+    static let tools = ["put", "get", "keys", "fill", "raw", "upload"]
+
+    /// A plugin whose `call` tool calls another plugin's tool through the host.
+    static let calling = """
+        @plugin.tool("call")
+        def call(params, context):
+            return context.tools.invoke(params["plugin"], params["tool"], params.get("params", {}))
+
+        @plugin.tool("words")
+        def words(params, context):
+            return {"count": len(params["text"].split())}
+        """
+
+    /// A second connection to the engine's database, as the tests' own view of the data.
+    private func store(_ engine: Engine) throws -> PluginStore {
+        try PluginStore(path: engine.configuration.dataDirectory + "/paddock.db")
+    }
+
+    private func call(_ engine: Engine, _ id: String, _ tool: String, _ arguments: JSONValue = [:]) async throws -> JSONValue {
+        try TestPlugin.json(try await engine.invokeTool(id, tool: tool, arguments: arguments))
+    }
+
+    @Test func aPluginStoresUpToItsQuotaAndGets205BeyondWithItsDataUnchanged() async throws {
+        let engine = try TestPlugin.engine()
+        defer { Task { await engine.shutdown() } }
+        let directory = try TestPlugin.write(
+            name: "quota", tools: Self.tools, code: Self.storing, permission: "{storage: 1KB}")
+        let id = try await engine.load(directory: directory)
+        try await engine.start(id)
+
+        let first = try await call(engine, id, "put", ["key": "a", "size": 500])
+        #expect(first == ["stored": true, "usage": .int(1 + 500 + PluginStore.entryOverhead)])
+        _ = try await call(engine, id, "put", ["key": "b", "size": 400])
+        let refused = await #expect(throws: PaddockError.self) { try await call(engine, id, "put", ["key": "c", "size": 100]) }
+        #expect(refused?.code == .storageQuotaExceeded, "\(String(describing: refused))")
+        let overwrite = await #expect(throws: PaddockError.self) { try await call(engine, id, "put", ["key": "a", "size": 700]) }
+        #expect(overwrite?.code == .storageQuotaExceeded)
+
+        #expect(try await call(engine, id, "get", ["key": "a"]) == ["value": .string(String(repeating: "v", count: 500))])
+        #expect(try await call(engine, id, "get", ["key": "c"]) == ["value": nil])
+        let usage = try store(engine).usage(.init(plugin: id))
+        #expect(usage == 2 * (1 + PluginStore.entryOverhead) + 900)
+        #expect(try store(engine).check(plugin: id).allSatisfy(\.consistent))
+    }
+
+    @Test func concurrentWritersNeverPassTheQuotaAndUsageMatchesTheData() async throws {
+        let engine = try TestPlugin.engine()
+        defer { Task { await engine.shutdown() } }
+        let crowded = try await engine.load(directory: try TestPlugin.write(
+            name: "crowded", tools: Self.tools, code: Self.storing, workers: 8, permission: "{storage: 4KB}"))
+        let neighbour = try await engine.load(directory: try TestPlugin.write(
+            name: "neighbour", tools: Self.tools, code: Self.storing, permission: "{storage: 64KB}"))
+        try await engine.start(crowded)
+        try await engine.start(neighbour)
+
+        let results = try await withThrowingTaskGroup(of: JSONValue.self) { group in
+            for writer in 0..<8 {
+                group.addTask { try await call(engine, crowded, "fill", ["prefix": .string("w\(writer)-"), "count": 40]) }
+            }
+            group.addTask { try await call(engine, neighbour, "fill", ["prefix": "n-", "count": 200]) }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let refusals = results.compactMap { if case .int(let n)? = $0["refused"] { n } else { nil } }.reduce(0, +)
+        #expect(refusals > 0, "the writers must have hit the quota: \(results)")
+        let store = try store(engine)
+        #expect(try store.usage(.init(plugin: crowded)) <= 4000)
+        for id in [crowded, neighbour] {
+            let checks = try store.check(plugin: id)
+            #expect(!checks.isEmpty && checks.allSatisfy(\.consistent), "\(checks)")
+        }
+        #expect(try store.list(.init(plugin: neighbour), limit: 1000).items.count == 200)
+    }
+
+    @Test func onePluginCanNeverReadOrListAnothersKeys() async throws {
+        let engine = try TestPlugin.engine()
+        defer { Task { await engine.shutdown() } }
+        let owner = try await engine.load(directory: try TestPlugin.write(
+            name: "owner", tools: Self.tools, code: Self.storing, permission: "{storage: 10KB}"))
+        let snoop = try await engine.load(directory: try TestPlugin.write(
+            name: "snoop", tools: Self.tools, code: Self.storing, permission: "{storage: 10KB}"))
+        try await engine.start(owner)
+        try await engine.start(snoop)
+        _ = try await call(engine, owner, "put", ["key": "secret", "size": 5])
+
+        #expect(try await call(engine, snoop, "get", ["key": "secret"]) == ["value": nil])
+        #expect(try await call(engine, snoop, "keys") == ["keys": []])
+        // Naming the other plugin (or a tenant) in the params changes nothing: the host decides the namespace.
+        let sneaky = try await call(engine, snoop, "raw", [
+            "method": "storage.get", "params": ["key": "secret", "plugin": .string(owner), "tenant": ""],
+        ])
+        #expect(sneaky == ["value": nil])
+        #expect(try await call(engine, owner, "keys") == ["keys": ["secret"]])
+    }
+
+    @Test func deniedHostCallsAre104AndAudited() async throws {
+        let engine = try TestPlugin.engine()
+        defer { Task { await engine.shutdown() } }
+        let plain = try await engine.load(directory: try TestPlugin.write(
+            name: "plain", tools: Self.tools + ["call", "words"], code: Self.storing + "\n" + Self.calling))
+        try await engine.start(plain)
+
+        let storage = await #expect(throws: PaddockError.self) { try await call(engine, plain, "put", ["key": "a", "size": 1]) }
+        #expect(storage?.code == .permissionDenied)
+        #expect(storage?.message.contains("permission.storage") == true, "\(String(describing: storage))")
+        let tools = await #expect(throws: PaddockError.self) {
+            try await call(engine, plain, "call", ["plugin": .string(plain), "tool": "words", "params": ["text": "a b"]])
+        }
+        #expect(tools?.code == .permissionDenied)
+        #expect(tools?.message.contains("permission.tools") == true)
+        let apps = await #expect(throws: PaddockError.self) {
+            try await call(engine, plain, "raw", ["method": "app.list", "params": [:]])
+        }
+        #expect(apps?.code == .permissionDenied)
+
+        let audit = try await engine.storage.run { _, audit in try audit.entries(plugin: plain) }
+        #expect(audit.map(\.method) == ["storage.set", "tool.invoke", "app.list"])
+        #expect(audit.map(\.permission) == ["permission.storage", "permission.tools", "permission.apps: read"])
+        #expect(audit.allSatisfy { abs(Double($0.at) / 1000 - Date().timeIntervalSince1970) < 120 })
+    }
+
+    @Test func withToolsPermissionAPluginGetsAnotherPluginsToolResultAndCyclesFailFast() async throws {
+        let engine = try TestPlugin.engine()
+        defer { Task { await engine.shutdown() } }
+        let caller = try await engine.load(directory: try TestPlugin.write(
+            name: "caller", tools: ["call", "words"], code: Self.calling, workers: 1, permission: "{tools: true}"))
+        let callee = try await engine.load(directory: try TestPlugin.write(
+            name: "callee", tools: ["call", "words"], code: Self.calling, workers: 1,
+            parameters: "[{name: text, type: string}]", permission: "{tools: true}"))
+        try await engine.start(caller)
+        try await engine.start(callee)
+
+        let result = try await call(engine, caller, "call", ["plugin": .string(callee), "tool": "words", "params": ["text": "one two three"]])
+        #expect(result == ["count": 3])
+        // The target's parameters are validated as for an outside call.
+        let invalid = await #expect(throws: PaddockError.self) {
+            try await call(engine, caller, "call", ["plugin": .string(callee), "tool": "words", "params": ["text": 5]])
+        }
+        #expect(invalid?.code == .wrongFormat, "\(String(describing: invalid))")
+
+        // caller → callee → caller: with one worker each this would wait on itself; it is refused at once.
+        let started = ContinuousClock.now
+        let cycle = await #expect(throws: PaddockError.self) {
+            try await call(engine, caller, "call", [
+                "plugin": .string(callee), "tool": "call",
+                "params": ["plugin": .string(caller), "tool": "words", "params": ["text": "x"]],
+            ])
+        }
+        #expect(cycle?.code == .rateLimited)
+        #expect(cycle?.details["reason"] == "call_cycle", "\(String(describing: cycle))")
+        #expect(started.duration(to: .now) < .seconds(3))
+        // Both plugins still serve.
+        #expect(try await call(engine, caller, "words", ["text": "still here"]) == ["count": 2])
+    }
+
+    @Test func anInterruptedBlobUploadResumesAndAWrongChecksumKeepsNothing() async throws {
+        let engine = try TestPlugin.engine()
+        defer { Task { await engine.shutdown() } }
+        let id = try await engine.load(directory: try TestPlugin.write(
+            name: "blobs", tools: Self.tools, code: Self.storing, permission: "{storage: 64KB}"))
+        try await engine.start(id)
+
+        // 5120 bytes in 5 chunks: 3 now, as if the plugin were interrupted...
+        let partial = try await call(engine, id, "upload", ["chunks": 3])
+        #expect(partial == ["resumed_from": 0, "received": 3072])
+        // ...in fact killed: its successor resumes from the last acknowledged chunk.
+        let pid = try #require(try await engine.status(id).pid)
+        kill(pid, SIGKILL)
+        for _ in 0..<200 {
+            let status = try await engine.status(id)
+            if status.restarts == 1, status.state == .running { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        let finished = try await call(engine, id, "upload", ["chunks": 5])
+        #expect(finished["resumed_from"] == .int(3072))
+        #expect(finished["intact"] == .bool(true))
+        #expect(finished["committed"]?["size"] == .int(5120))
+        let usage = try store(engine).usage(.init(plugin: id))
+        #expect(usage == "file.bin".utf8.count + 5120 + PluginStore.entryOverhead)
+
+        _ = try await call(engine, id, "raw", ["method": "storage.blob.delete", "params": ["name": "file.bin"]])
+        let wrong = await #expect(throws: PaddockError.self) {
+            try await call(engine, id, "upload", ["chunks": 5, "md5": .string(String(repeating: "0", count: 32))])
+        }
+        #expect(wrong?.code == .unparsableData)
+        #expect(try store(engine).usage(.init(plugin: id)) == 0)
+        #expect(try store(engine).readBlob(.init(plugin: id), name: "file.bin") == nil)
+    }
+}
