@@ -83,6 +83,7 @@ bench: deps
 	@echo "== native plugin (examples/echo-swift), unpinned"
 	@$(RELEASE)/paddock-bench rpc --calls 5000 --swift
 	@$(RELEASE)/paddock-bench supervisor --plugins 100
+	@$(RELEASE)/paddock-bench storage
 
 ## lint: swift-format in lint mode
 lint:
