@@ -57,11 +57,20 @@ run: build
 		read port < $$fifo; settings="--setting api_base=http://127.0.0.1:$$port --setting api_key=test-key"; \
 		$(BIN)/paddock run examples/weather-forecast --tool current_weather --params '{"city": "Berlin"}' $$settings; \
 		$(BIN)/paddock run examples/weather-forecast --endpoint /weather --query city=Paris $$settings
+	@echo "== notes (host storage under a 16 KB quota, kept in a scratch --data between runs)"
+	@set -e; data=$$(mktemp -d); trap 'rm -rf '$$data EXIT; \
+		$(BIN)/paddock run examples/notes --data $$data --tool save_note --params '{"title": "Groceries", "text": "eggs, flour, milk"}'; \
+		$(BIN)/paddock run examples/notes --data $$data --tool save_note --params '{"title": "Paddock", "text": "run untrusted plugins safely"}'; \
+		$(BIN)/paddock run examples/notes --data $$data --tool search_notes --params '{"query": "flour"}'
+	@echo "== mini-llm (a deterministic offline model plugin)"
+	$(BIN)/paddock run examples/mini-llm --model mini-chat --prompt "what is 6 * 7"
+	$(BIN)/paddock run examples/mini-llm --model mini-markov --prompt "the sandbox" --params '{"max_tokens": 12}'
 
 ## bench: spawn-to-exit of /bin/true and python3, bare, under paddock-sandbox
 ## and under bwrap, interleaved in one run; medians and ratios to bare exec.
 ## RPC round trips to a sandboxed Python plugin against a raw socketpair
 ## ping-pong, and spawn-to-ready against python3 -c pass, unpinned and pinned.
+## Quota-checked storage sets against raw SQLite upserts, same durability.
 bench: deps
 	@command -v bwrap >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1; }
 	$(SWIFT) build -c release --product paddock-sandbox

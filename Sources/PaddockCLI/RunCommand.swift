@@ -4,12 +4,13 @@ import PaddockCore
 import PaddockSupervisor
 
 /// `paddock run DIR --tool NAME --params JSON [--stream]`: the embedded
-/// default. Starts the plugin under the sandbox with a temporary data dir,
-/// makes one call, prints the result, shuts down. No daemon.
+/// default. Starts the plugin (and the plugins it calls, `--with`) under the
+/// sandbox with a temporary data dir (or `--data`, kept), makes one call,
+/// prints the result, shuts down. No daemon.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a plugin once under the sandbox and call a tool or an endpoint.",
+        abstract: "Run a plugin once under the sandbox and call a tool, a model or an endpoint.",
         discussion: "Prints the result as JSON and exits 0, or prints 'error NNN: message' on stderr and exits 1."
     )
 
@@ -24,6 +25,15 @@ struct RunCommand: AsyncParsableCommand {
 
     @Flag(help: "Print each streamed chunk as a JSON line as it arrives, then the result.")
     var stream = false
+
+    @Option(help: "The model to call (instead of --tool); --params are its parameters.")
+    var model: String?
+
+    @Option(help: "The model's messages as a JSON array of {role, content}.")
+    var messages: String?
+
+    @Option(help: "A user message for the model (shorthand for --messages).")
+    var prompt: String?
 
     @Option(help: "The endpoint path to call (instead of --tool).")
     var endpoint: String?
@@ -40,6 +50,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("setting"), help: "A plugin setting k=v (repeatable); values that parse as JSON are JSON.")
     var settings: [String] = []
 
+    @Option(name: .customLong("with"), help: "Another plugin directory to run alongside, for the plugin to call (repeatable).")
+    var companions: [String] = []
+
+    @Option(help: "A data directory to use and keep (storage, logs) instead of a temporary one.")
+    var data: String?
+
     @Option(help: "The call's deadline in seconds.")
     var timeout: Double = 30
 
@@ -50,8 +66,8 @@ struct RunCommand: AsyncParsableCommand {
     var startTimeout: Double = 10
 
     func run() async throws {
-        let scratch = try Self.scratchDirectory()
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let scratch = try data.map(Self.dataDirectory) ?? Self.scratchDirectory()
+        defer { if data == nil { try? FileManager.default.removeItem(atPath: scratch) } }
         var engine: Engine?
         var pluginID: String?
         do {
@@ -61,6 +77,11 @@ struct RunCommand: AsyncParsableCommand {
             configuration.restart.policy = .never
             let running = Engine(configuration: configuration)
             engine = running
+            for companion in companions {
+                let other = try await running.load(directory: companion)
+                pluginID = other
+                try await running.start(other)
+            }
             let id = try await running.load(directory: directory, settings: .object(Assignments.json(settings)))
             pluginID = id
             try await running.start(id)
@@ -88,14 +109,23 @@ struct RunCommand: AsyncParsableCommand {
             return try await engine.invokeEndpoint(
                 id, method: verb, path: endpoint, query: Assignments.pairs(queries), body: try bodyBytes())
         }
-        guard let tool else { throw PaddockError(.configurationMissing, "give --tool NAME or --endpoint PATH") }
-        let arguments: JSONValue
-        do {
-            arguments = try JSONValue(parsing: Array(params.utf8))
-        } catch {
-            throw PaddockError(.wrongFormat, "--params is not JSON: \(error.message)")
+        let arguments = try Self.json(params, "--params")
+        if let model {
+            let conversation: JSONValue =
+                if let messages { try Self.json(messages, "--messages") } else { [["role": "user", "content": .string(prompt ?? "")]] }
+            return try await engine.invokeModel(
+                id, model: model, messages: conversation, params: arguments, onChunk: stream ? Self.printChunk : nil)
         }
+        guard let tool else { throw PaddockError(.configurationMissing, "give --tool NAME, --model NAME or --endpoint PATH") }
         return try await engine.invokeTool(id, tool: tool, arguments: arguments, onChunk: stream ? Self.printChunk : nil)
+    }
+
+    private static func json(_ text: String, _ option: String) throws(PaddockError) -> JSONValue {
+        do {
+            return try JSONValue(parsing: Array(text.utf8))
+        } catch {
+            throw PaddockError(.wrongFormat, "\(option) is not JSON: \(error.message)")
+        }
     }
 
     /// Prints a streamed chunk as its own line, at once.
@@ -114,6 +144,14 @@ struct RunCommand: AsyncParsableCommand {
         return Array(body.utf8)
     }
 
+
+    /// `--data`: created when missing; absolute, so the plugin's paths are.
+    private static func dataDirectory(_ path: String) throws -> String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        try FileManager.default.createDirectory(atPath: absolute, withIntermediateDirectories: true)
+        chmod(absolute, 0o711)
+        return absolute
+    }
 
     /// A private data directory the plugin's own uid can traverse.
     private static func scratchDirectory() throws -> String {

@@ -35,6 +35,31 @@ struct RunCommandTests {
         #expect(process.wait() == 0)
     }
 
+    @Test func aModelPluginAnswersAPromptAndTheSameMessagesGiveTheSameReply() throws {
+        let miniLLM = Self.repository.appendingPathComponent("examples/mini-llm").path
+        let first = try PaddockCLI.run("run", miniLLM, "--model", "mini-chat", "--prompt", "what is 6 * 7")
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try JSONValue(parsing: Array(first.stdout.utf8))["content"] == .string("6 * 7 = 42."))
+        let messages = #"[{"role": "user", "content": "tell me about the river"}]"#
+        let streamed = try PaddockCLI.run("run", miniLLM, "--model", "mini-markov", "--messages", messages, "--params", #"{"max_tokens": 8}"#, "--stream")
+        let again = try PaddockCLI.run("run", miniLLM, "--model", "mini-markov", "--messages", messages, "--params", #"{"max_tokens": 8}"#)
+        let lines = streamed.stdout.split(separator: "\n")
+        #expect(lines.count == 9, "8 word chunks, then the result: \(streamed.stdout)")
+        #expect(lines.last.map(String.init) == again.stdout.split(separator: "\n").last.map(String.init))
+    }
+
+    @Test func dataGivenWithDataIsKeptBetweenRuns() throws {
+        let notes = Self.repository.appendingPathComponent("examples/notes").path
+        let data = "/tmp/paddock-run-data-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let first = try PaddockCLI.run("run", notes, "--data", data, "--tool", "save_note", "--params", #"{"title": "one", "text": "1"}"#)
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try PaddockCLI.run("run", notes, "--data", data, "--tool", "save_note", "--params", #"{"title": "two", "text": "2"}"#)
+        #expect(try JSONValue(parsing: Array(second.stdout.utf8))["id"] == .int(2), "\(second.stdout)\(second.stderr)")
+        let listed = try PaddockCLI.run("run", notes, "--data", data, "--tool", "list_notes")
+        #expect(try JSONValue(parsing: Array(listed.stdout.utf8))["count"] == .int(2))
+    }
+
     @Test func invalidArgumentsAreCodedErrors() throws {
         let missing = try PaddockCLI.run("run", Self.textTools, "--tool", "word_count", "--params", "{}")
         #expect(missing.status == 1)

@@ -31,6 +31,11 @@ struct PluginKitTests {
             return [:]
         }
         plugin.tool("storage") { _, context in try await context.host("storage.get", ["key": "k"]) }
+        plugin.tool("typed-storage") { _, context in
+            let stored = try await context.storage.set("k", Array("new".utf8), expected: Array("old".utf8))
+            let value = try await context.storage.get("k")
+            return ["stored": .bool(stored), "value": value.map { .string(String(decoding: $0, as: UTF8.self)) } ?? .null]
+        }
         plugin.endpoint(.GET, "/hello") { request, _ in
             EndpointResponse(status: 201, json: ["hi": request.params["name"] ?? .null])
         }
@@ -64,7 +69,7 @@ struct PluginKitTests {
         let host = try await RPCPeer.connect(socket: fds[0], service: .none, group: MultiThreadedEventLoopGroup.singleton)
         defer { host.close() }
         let answer = try JSONValue(parsing: try await host.call("initialize", params: Array("{}".utf8)).get())
-        #expect(answer["tools"] == ["count", "echo", "nap", "storage", "upstream"])
+        #expect(answer["tools"] == ["count", "echo", "nap", "storage", "typed-storage", "upstream"])
         #expect(answer["endpoints"] == [["method": "GET", "path": "/hello"]])
         #expect(answer["credentials"] == true)
         #expect(answer["sdk"]?.stringValue?.hasPrefix("paddock-swift/") == true)
@@ -111,5 +116,29 @@ struct PluginKitTests {
         #expect(try await call(host, "credentials.validate", ["credentials": ["key": "no"]]) == ["valid": false, "message": "the key was refused"])
         let denied = await #expect(throws: PaddockError.self) { try await call(host, "tool.invoke", ["tool": "storage"]) }
         #expect(denied?.code == .permissionDenied)
+    }
+
+    @Test func typedStorageSpeaksBase64AndCompareAndSet() async throws {
+        // A host holding one key, answering as paddockd does.
+        let value = Mutex(Array("old".utf8))
+        let store = RPCService { method, params, reply in
+            let arguments = (try? JSONValue(parsing: params)) ?? [:]
+            switch method {
+            case "storage.set":
+                let expected = arguments["expected"]?.stringValue.flatMap(Base64.decode)
+                let stored = value.withLock { current in
+                    guard expected == nil || expected == current else { return false }
+                    current = arguments["value"]?.stringValue.flatMap(Base64.decode) ?? []
+                    return true
+                }
+                reply.succeed((["stored": .bool(stored), "usage": 36] as JSONValue).jsonBytes)
+            default:
+                reply.succeed((["value": .string(Base64.encode(value.withLock { $0 }))] as JSONValue).jsonBytes)
+            }
+        }
+        let host = try await connect(Self.plugin(), host: store)
+        defer { host.close() }
+        #expect(try await call(host, "tool.invoke", ["tool": "typed-storage"]) == ["stored": true, "value": "new"])
+        #expect(try await call(host, "tool.invoke", ["tool": "typed-storage"]) == ["stored": false, "value": "new"])
     }
 }

@@ -250,4 +250,48 @@ struct HostCallTests {
         #expect(try store(engine).usage(.init(plugin: id)) == 0)
         #expect(try store(engine).readBlob(.init(plugin: id), name: "file.bin") == nil)
     }
+
+    @Test func modelAndAppCallsRouteToInstalledPluginsAsTheManifestAllows() async throws {
+        let engine = try TestPlugin.engine()
+        defer { Task { await engine.shutdown() } }
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let model = try await engine.load(directory: repository.appendingPathComponent("examples/mini-llm").path)
+        let asking = """
+            @plugin.tool("ask")
+            def ask(params, context):
+                return context.models.invoke("mini-llm", "mini-chat", [{"role": "user", "content": params["question"]}])
+
+            @plugin.tool("apps")
+            def apps(params, context):
+                return {"list": context.apps.list(), "one": context.apps.get("mini-llm")}
+
+            @plugin.tool("poke")
+            def poke(params, context):
+                return context.apps.invoke("mini-llm", "GET", "/anything")
+            """
+        let asker = try await engine.load(directory: try TestPlugin.write(
+            name: "asker", tools: ["ask", "apps", "poke"], code: asking, permission: "{llms: true, apps: read}"))
+        let mute = try await engine.load(directory: try TestPlugin.write(
+            name: "mute", tools: ["ask", "apps", "poke"], code: asking))
+        for id in [model, asker, mute] { try await engine.start(id) }
+
+        let direct = try TestPlugin.json(try await engine.invokeModel(
+            model, model: "mini-chat", messages: [["role": "user", "content": "what is 2 + 3"]]))
+        #expect(direct["content"] == .string("2 + 3 = 5."), "\(direct)")
+        #expect(try await call(engine, asker, "ask", ["question": "what is 2 + 3"]) == direct)
+        let denied = await #expect(throws: PaddockError.self) { try await call(engine, mute, "ask", ["question": "hi"]) }
+        #expect(denied?.code == .permissionDenied)
+        #expect(denied?.details["permission"] == "permission.llms", "\(String(describing: denied))")
+
+        let apps = try await call(engine, asker, "apps")
+        #expect(apps["list"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["asker", "mini-llm", "mute"])
+        #expect(apps["one"]?["type"] == .string("model"))
+        #expect(apps["one"]?["models"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["mini-chat", "mini-markov"])
+        #expect(apps["one"]?["settings"] == nil)
+        let write = await #expect(throws: PaddockError.self) { try await call(engine, asker, "poke") }
+        #expect(write?.code == .permissionDenied)
+        #expect(write?.message.contains("permission.apps: write") == true, "\(String(describing: write))")
+        let audit = try await engine.storage.run { _, audit in try audit.entries() }
+        #expect(audit.map { "\($0.plugin) \($0.method)" } == ["mute model.invoke", "asker app.invoke"])
+    }
 }
