@@ -48,6 +48,25 @@ struct RunCommandTests {
         #expect(lines.last.map(String.init) == again.stdout.split(separator: "\n").last.map(String.init))
     }
 
+    @Test func withRunsTheModelPluginTheToolCalls() throws {
+        let miniLLM = Self.repository.appendingPathComponent("examples/mini-llm").path
+        let code = """
+            from paddock_plugin import Plugin
+            plugin = Plugin()
+
+            @plugin.tool("echo")
+            def echo(params, context):
+                return context.models.invoke("mini-llm", "mini-chat", [{"role": "user", "content": "what is 1 + 1"}])
+
+            """
+        let caller = try Self.plugin(name: "asks-model", code: code, permission: "{llms: true}")
+        let result = try PaddockCLI.run("run", caller, "--with", miniLLM, "--tool", "echo")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try JSONValue(parsing: Array(result.stdout.utf8))["content"] == .string("1 + 1 = 2."))
+        let alone = try PaddockCLI.run("run", caller, "--tool", "echo")
+        #expect(alone.stderr.hasPrefix("error 306:"), "without --with the model plugin is not there: \(alone.stderr)")
+    }
+
     @Test func dataGivenWithDataIsKeptBetweenRuns() throws {
         let notes = Self.repository.appendingPathComponent("examples/notes").path
         let data = "/tmp/paddock-run-data-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -119,7 +138,7 @@ struct RunCommandTests {
         #expect(noKey.stderr == "error 101: the required setting 'api_key' has no value\n")
     }
 
-    private static func plugin(name: String, code: String) throws -> String {
+    private static func plugin(name: String, code: String, permission: String = "{}") throws -> String {
         let directory = "/tmp/paddock-run-test-\(name)-\(getpid())"
         let manifest = """
             name: \(name)
@@ -129,6 +148,7 @@ struct RunCommandTests {
             description: misbehaves
             runner: {language: python, entrypoint: main.py}
             resource: {memory: 64MB}
+            permission: \(permission)
             tools: [{provider: t, items: [{name: echo}]}]
 
             """
