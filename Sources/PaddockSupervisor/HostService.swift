@@ -2,17 +2,24 @@ import Glibc
 import PaddockCore
 import PaddockRPC
 import PaddockStorage
+import Synchronization
 
 /// What a plugin may call back into the host: its storage, other plugins'
 /// tools, model plugins, apps. Each call is checked against the calling
 /// plugin's manifest before anything happens: a missing permission is 104
 /// naming it, written to the audit log before the answer goes out.
 final class HostService: Sendable {
+    /// Host calls one plugin may have in flight; more are refused with 206
+    /// at once, so a plugin flooding its socket (frames of up to 16 MiB)
+    /// cannot pile up work and memory in the supervisor.
+    static let maximumInFlight = 16
+
     let manifest: Manifest
     let log: PluginLog
     let storage: StorageService
     /// Routes calls to other plugins; weak, as the engine owns the plugins.
     weak let engine: Engine?
+    private let inFlight = Atomic<Int>(0)
 
     init(manifest: Manifest, log: PluginLog, storage: StorageService, engine: Engine) {
         self.manifest = manifest
@@ -48,7 +55,15 @@ final class HostService: Sendable {
             reply.fail(RPCError(PaddockError(.unparsableData, "the host has no method '\(method)'"), code: RPCError.methodNotFound))
             return
         }
+        guard inFlight.add(1, ordering: .relaxed).newValue <= Self.maximumInFlight else {
+            inFlight.subtract(1, ordering: .relaxed)
+            reply.fail(RPCError(PaddockError(
+                .rateLimited, "\(plugin) has \(Self.maximumInFlight) host calls in flight; wait for their answers",
+                details: ["reason": "host_calls_in_flight", "limit": String(Self.maximumInFlight)])))
+            return
+        }
         Task {
+            defer { inFlight.subtract(1, ordering: .relaxed) }
             guard granted else { return await deny(method, permission, reply: reply) }
             do {
                 let arguments = params.isEmpty ? JSONValue.object([:]) : try JSONValue(parsing: params)

@@ -294,4 +294,44 @@ struct HostCallTests {
         let audit = try await engine.storage.run { _, audit in try audit.entries() }
         #expect(audit.map { "\($0.plugin) \($0.method)" } == ["mute model.invoke", "asker app.invoke"])
     }
+
+    @Test func aPluginFloodingTheHostIsRefusedBeyondItsInFlightLimit() async throws {
+        let engine = try TestPlugin.engine()
+        defer { Task { await engine.shutdown() } }
+        let storm = """
+            import threading
+
+            @plugin.tool("storm")
+            def storm(params, context):
+                outcomes = []
+                def one():
+                    try:
+                        context.tools.invoke(params["target"], "slow", {})
+                        outcomes.append("ok")
+                    except PluginError as error:
+                        outcomes.append(f"{error.code} {(error.details or {}).get('reason')}")
+                threads = [threading.Thread(target=one) for _ in range(40)]
+                for thread in threads: thread.start()
+                for thread in threads: thread.join()
+                return {"outcomes": outcomes}
+
+            @plugin.tool("slow")
+            def slow(params, context):
+                time.sleep(1)
+                return {}
+            """
+        let stormer = try await engine.load(directory: try TestPlugin.write(
+            name: "stormer", tools: ["storm", "slow"], code: storm, permission: "{tools: true}"))
+        let target = try await engine.load(directory: try TestPlugin.write(
+            name: "target", tools: ["storm", "slow"], code: storm, workers: 40))
+        try await engine.start(stormer)
+        try await engine.start(target)
+        let outcomes = try await call(engine, stormer, "storm", ["target": .string(target)])["outcomes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let served = outcomes.filter { $0 == "ok" }.count
+        let refused = outcomes.filter { $0 == "206 host_calls_in_flight" }.count
+        #expect(served + refused == 40, "\(outcomes)")
+        #expect(served >= HostService.maximumInFlight && refused > 0, "\(outcomes)")
+        // The limit is on calls in flight, not a ban: the plugin goes on calling.
+        #expect(try await call(engine, stormer, "storm", ["target": .string(target)])["outcomes"]?.arrayValue?.contains("ok") == true)
+    }
 }
