@@ -1,4 +1,5 @@
 internal import CSQLite
+import Glibc
 public import PaddockCore
 
 /// One SQLite connection through Debian's libsqlite3: WAL journal, a busy
@@ -29,9 +30,14 @@ public final class Database {
     /// Prepared statements by SQL text: preparing costs more than running.
     private var statements: [String: OpaquePointer] = [:]
 
-    /// Opens (creating it when missing) the database at `path`.
+    /// Opens (creating it when missing, readable by its owner only) the
+    /// database at `path`.
     /// - Throws: ``PaddockError`` 302 when SQLite cannot open it.
     public init(path: String) throws(PaddockError) {
+        // Created 0600 before SQLite sees it: its -wal and -shm files take the
+        // same mode, and plugin data and settings are nobody else's to read.
+        let created = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if created >= 0 { close(created) }
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let result = sqlite3_open_v2(path, &handle, flags, nil)

@@ -13,7 +13,7 @@ extension Engine {
 
     /// One plugin with its tools, models and endpoints.
     func app(_ id: String) async throws -> JSONValue {
-        let manifest = try await manifest(id)
+        let manifest = try manifest(id)
         let encoder = JSONEncoder()
         func json(_ value: some Encodable) throws -> JSONValue { try JSONValue(parsing: Array(try encoder.encode(value))) }
         return try await summary(id).merging([
@@ -24,7 +24,7 @@ extension Engine {
     }
 
     private func summary(_ id: String) async throws -> JSONValue {
-        let manifest = try await manifest(id)
+        let manifest = try manifest(id)
         return .object([
             "id": .string(id), "type": .string(manifest.type.rawValue), "version": .string(manifest.version.description),
             "label": .object(manifest.label.translations.mapValues(JSONValue.string)),

@@ -208,23 +208,32 @@ enum EngineConfigurationPaths {
 
 /// A plugin with an echo tool and 8 workers, written under the data directory.
 private func benchPlugin(in data: String, suffix: String = "") throws -> String {
-    let directory = data + "/bench-plugin" + suffix
+    try writeBenchPlugin(
+        in: data, name: "bench-echo" + (suffix.isEmpty ? "" : "-" + suffix),
+        manifest: """
+            resource: {workers: 8}
+            tools: [{provider: bench, items: [{name: echo, parameters: [{name: text, type: string}]}]}]
+            """,
+        code: "@plugin.tool('echo')\ndef echo(params, context):\n    return params\n")
+}
+
+/// Writes a Python plugin `name` under the data directory, readable by plugin
+/// uids: `manifest` is the YAML after the identity lines, `code` the handlers.
+func writeBenchPlugin(in data: String, name: String, manifest: String, code: String) throws -> String {
+    let directory = data + "/" + name
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     chmod(directory, 0o755)
-    let manifest = """
-        name: bench-echo\(suffix.isEmpty ? "" : "-" + suffix)
+    let identity = """
+        name: \(name)
         author: paddock
         version: "1.0.0"
         type: tool
-        description: echoes its arguments
+        description: a benchmark plugin
         runner: {language: python, entrypoint: main.py}
-        resource: {workers: 8}
-        tools: [{provider: bench, items: [{name: echo, parameters: [{name: text, type: string}]}]}]
 
         """
-    try manifest.write(toFile: directory + "/manifest.yaml", atomically: true, encoding: .utf8)
-    try "from paddock_plugin import Plugin\nplugin = Plugin()\n@plugin.tool('echo')\ndef echo(params, context):\n    return params\n"
-        .write(toFile: directory + "/main.py", atomically: true, encoding: .utf8)
+    try (identity + manifest + "\n").write(toFile: directory + "/manifest.yaml", atomically: true, encoding: .utf8)
+    try ("from paddock_plugin import Plugin\nplugin = Plugin()\n" + code).write(toFile: directory + "/main.py", atomically: true, encoding: .utf8)
     for file in ["manifest.yaml", "main.py"] { chmod(directory + "/" + file, 0o644) }
     return directory
 }

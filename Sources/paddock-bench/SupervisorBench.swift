@@ -16,14 +16,9 @@ func supervisorBench(_ arguments: ArraySlice<String>) async {
         let before = residentBytes()
         var ids: [String] = []
         for index in 0..<count {
-            let directory = "\(data)/idle-\(index)"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            chmod(directory, 0o755)
-            try "name: idle-\(index)\nauthor: bench\nversion: \"1.0.0\"\ntype: tool\ndescription: idle\nrunner: {language: python, entrypoint: main.py}\ntools: [{provider: b, items: [{name: echo}]}]\n"
-                .write(toFile: directory + "/manifest.yaml", atomically: true, encoding: .utf8)
-            try "from paddock_plugin import Plugin\nplugin = Plugin()\n@plugin.tool('echo')\ndef echo(p, c):\n    return p\n"
-                .write(toFile: directory + "/main.py", atomically: true, encoding: .utf8)
-            for file in ["manifest.yaml", "main.py"] { chmod(directory + "/" + file, 0o644) }
+            let directory = try writeBenchPlugin(
+                in: data, name: "idle-\(index)", manifest: "tools: [{provider: b, items: [{name: echo}]}]",
+                code: "@plugin.tool('echo')\ndef echo(p, c):\n    return p\n")
             ids.append(try await engine.load(directory: directory))
         }
         let started = DispatchTime.now().uptimeNanoseconds

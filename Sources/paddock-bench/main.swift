@@ -13,7 +13,7 @@ switch arguments.first {
 case "spawn": spawnBench(arguments.dropFirst())
 case "rpc": await rpcBench(arguments.dropFirst())
 case "supervisor": await supervisorBench(arguments.dropFirst())
-case "storage": storageBench(arguments.dropFirst())
+case "storage": await storageBench(arguments.dropFirst())
 default:
     print("usage: paddock-bench spawn [--rounds N] LABEL=COMMAND... | rpc [--calls N] [--swift] | supervisor [--plugins N] | storage [--operations N] [--value-bytes B]")
     exit(2)

@@ -14,6 +14,10 @@ import Testing
         #expect(try database.query("PRAGMA journal_mode").first?.first == .text("wal"))
         try database.execute("CREATE TABLE t (a, b, c, d, e)")
         try database.query("INSERT INTO t VALUES (?, ?, ?, ?, ?)", [.integer(7), .real(1.5), .text("héllo"), .blob([0, 1, 255]), .null])
+        for file in [path, path + "-wal"] {
+            var info = stat()
+            #expect(stat(file, &info) == 0 && info.st_mode & 0o777 == 0o600, "\(file) is only its owner's")
+        }
         #expect(try database.query("SELECT * FROM t") == [[.integer(7), .real(1.5), .text("héllo"), .blob([0, 1, 255]), .null]])
         // A second connection sees the committed row.
         #expect(try Database(path: path).query("SELECT count(*) FROM t").first?.first == .integer(1))

@@ -13,7 +13,7 @@ import Testing
 struct HostCallTests {
     /// Tools over the SDK's storage helpers, and raw host calls for the rest.
     static let storing = """
-        import base64, hashlib
+        import hashlib
 
         @plugin.tool("put")
         def put(params, context):
@@ -51,16 +51,14 @@ struct HostCallTests {
             data = bytes(range(256)) * 20
             chunks = [data[i:i + 1024] for i in range(0, len(data), 1024)]
             checksum = params.get("md5") or hashlib.md5(data).hexdigest()
-            begun = context._connection.call("storage.blob.begin", {"name": "file.bin", "size": len(data), "md5": checksum})
+            begun = context.storage.blob_begin("file.bin", len(data), md5=checksum)
             received = begun["received"]
             for chunk in chunks[received // 1024:params["chunks"]]:
-                received = context._connection.call("storage.blob.append", {
-                    "upload": begun["upload"], "offset": received, "data": base64.b64encode(chunk).decode()})["received"]
+                received = context.storage.blob_append(begun["upload"], received, chunk)
             if params["chunks"] < len(chunks):
                 return {"resumed_from": begun["received"], "received": received}
-            committed = context._connection.call("storage.blob.commit", {"upload": begun["upload"]})
-            read = context._connection.call("storage.blob.get", {"name": "file.bin"})
-            return {"resumed_from": begun["received"], "committed": committed, "intact": base64.b64decode(read["data"]) == data}
+            committed = context.storage.blob_commit(begun["upload"])
+            return {"resumed_from": begun["received"], "committed": committed, "intact": context.storage.get_blob("file.bin") == data}
         """
 
     static let tools = ["put", "get", "keys", "fill", "raw", "upload"]

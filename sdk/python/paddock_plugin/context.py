@@ -136,16 +136,13 @@ class Storage:
         digest = hashlib.new(algorithm, usedforsecurity=False)
         for piece in source.pieces(0, chunk_size):
             digest.update(piece)
-        begun = self._call(
-            "storage.blob.begin", {"name": name, "size": source.size, algorithm: digest.hexdigest()}
-        )
+        begun = self.blob_begin(name, source.size, **{algorithm: digest.hexdigest()})
         upload, received = begun["upload"], int(begun.get("received") or 0)
         stalls = 0
         while received < source.size:
             piece = source.read(received, chunk_size)
             try:
-                answer = self._call("storage.blob.append", {"upload": upload, "offset": received, "data": _encode(piece)})
-                now = int(answer["received"])
+                now = self.blob_append(upload, received, piece)
             except PluginError as error:
                 # The host says where it stands (e.g. another worker resumed the upload): go on from there.
                 if error.code != 102 or "expected_offset" not in error.details:
@@ -155,6 +152,23 @@ class Storage:
             if stalls > 3 or now > source.size:
                 raise PluginError(202, f"the upload of {name} does not advance (host at byte {now} of {source.size})")
             received = now
+        return self.blob_commit(upload)
+
+    def blob_begin(self, name, size, md5=None, sha256=None):
+        """Starts (or, with the same name, size and checksum, resumes) an
+        upload: {"upload": id, "received": bytes already acknowledged}."""
+        if (md5 is None) == (sha256 is None):
+            raise ValueError("give the blob's md5 or its sha256")
+        checksum = {"md5": md5} if md5 is not None else {"sha256": sha256}
+        return self._call("storage.blob.begin", {"name": name, "size": size, **checksum})
+
+    def blob_append(self, upload, offset, data):
+        """Sends the chunk starting at `offset`; returns the bytes received so far."""
+        return int(self._call("storage.blob.append", {"upload": upload, "offset": offset, "data": _encode(data)})["received"])
+
+    def blob_commit(self, upload):
+        """Checks size and checksum (202 on a mismatch, nothing kept) and
+        makes the upload the blob of its name: {"name", "size", algorithm}."""
         return self._call("storage.blob.commit", {"upload": upload})
 
     def get_blob(self, name):
