@@ -9,15 +9,18 @@ enum StorageMethod: String {
 }
 
 extension HostService {
-    /// Runs a storage method in the calling plugin's namespace, under its quota.
-    func storage(_ method: StorageMethod, _ arguments: JSONValue) async throws -> JSONValue {
+    /// A storage method in the calling plugin's namespace, under its quota,
+    /// ready to run on the storage thread; its arguments are checked here.
+    func storageOperation(
+        _ method: StorageMethod, _ arguments: JSONValue
+    ) throws(PaddockError) -> @Sendable (PluginStore) throws(PaddockError) -> JSONValue {
         let namespace = PluginStore.Namespace(plugin: plugin)
         let quota = manifest.permission.storage.bytes
         @Sendable func usage(_ store: PluginStore) throws(PaddockError) -> JSONValue { .int(try store.usage(namespace)) }
         switch method {
         case .get:
             let key = try Self.string(arguments, "key")
-            return try await storage.run { store, _ in
+            return { store throws(PaddockError) in
                 .object(["value": try store.get(namespace, key: key).map { .string(Base64.encode($0)) } ?? .null])
             }
         case .set:
@@ -32,13 +35,13 @@ extension HostService {
             } else {
                 condition = arguments["if_absent"] == .bool(true) ? .ifAbsent : .always
             }
-            return try await storage.run { store, _ in
+            return { store throws(PaddockError) in
                 let stored = try store.set(namespace, key: key, value: value, quota: quota, condition: condition)
                 return .object(["stored": .bool(stored), "usage": try usage(store)])
             }
         case .delete:
             let key = try Self.string(arguments, "key")
-            return try await storage.run { store, _ in
+            return { store throws(PaddockError) in
                 .object(["deleted": .bool(try store.delete(namespace, key: key)), "usage": try usage(store)])
             }
         case .list:
@@ -46,7 +49,7 @@ extension HostService {
             let cursor = arguments["cursor"] == nil || arguments["cursor"] == .null ? nil : try Self.string(arguments, "cursor")
             let limit = try Self.integer(arguments, "limit", default: 100)
             let values = arguments["values"] == .bool(true)
-            return try await storage.run { store, _ in
+            return { store throws(PaddockError) in
                 let page = try store.list(namespace, prefix: prefix, after: cursor, limit: limit, withValues: values)
                 let items: [JSONValue] = page.items.map { item in
                     var object: [String: JSONValue] = ["key": .string(item.key), "size": .int(item.size)]
@@ -56,7 +59,7 @@ extension HostService {
                 return .object(["items": .array(items), "cursor": page.next.map(JSONValue.string) ?? .null])
             }
         case .usage:
-            return try await storage.run { store, _ in .object(["bytes": try usage(store), "quota": .int(quota)]) }
+            return { store throws(PaddockError) in .object(["bytes": try usage(store), "quota": .int(quota)]) }
         case .blobBegin:
             let name = try Self.string(arguments, "name")
             let size = try Self.integer(arguments, "size")
@@ -64,7 +67,7 @@ extension HostService {
                 throw PaddockError(.configurationMissing, "storage.blob.begin needs the blob's md5 or sha256", field: "md5")
             }
             let checksum = try Self.string(arguments, algorithm.rawValue)
-            return try await storage.run { store, _ in
+            return { store throws(PaddockError) in
                 let upload = try store.beginBlob(namespace, name: name, size: size, algorithm: algorithm, checksum: checksum, quota: quota)
                 return .object(["upload": .int(Int(upload.id)), "received": .int(upload.received)])
             }
@@ -72,12 +75,12 @@ extension HostService {
             let upload = Int64(try Self.integer(arguments, "upload"))
             let offset = try Self.integer(arguments, "offset")
             let data = try Self.base64(try Self.string(arguments, "data"), "data")
-            return try await storage.run { store, _ in
+            return { store throws(PaddockError) in
                 .object(["received": .int(try store.appendBlob(namespace, upload: upload, offset: offset, data: data).received)])
             }
         case .blobCommit:
             let upload = Int64(try Self.integer(arguments, "upload"))
-            return try await storage.run { store, _ in
+            return { store throws(PaddockError) in
                 let blob = try store.commitBlob(namespace, upload: upload)
                 return .object(["name": .string(blob.name), "size": .int(blob.size), blob.algorithm.rawValue: .string(blob.checksum)])
             }
@@ -85,7 +88,7 @@ extension HostService {
             let name = try Self.string(arguments, "name")
             let offset = try Self.integer(arguments, "offset", default: 0)
             let length = try Self.integer(arguments, "length", default: PluginStore.maximumChunkBytes)
-            return try await storage.run { store, _ in
+            return { store throws(PaddockError) in
                 guard let (data, blob) = try store.readBlob(namespace, name: name, offset: offset, length: length) else {
                     return .object(["data": .null])
                 }
@@ -93,7 +96,7 @@ extension HostService {
             }
         case .blobDelete:
             let name = try Self.string(arguments, "name")
-            return try await storage.run { store, _ in
+            return { store throws(PaddockError) in
                 .object(["deleted": .bool(try store.deleteBlob(namespace, name: name)), "usage": try usage(store)])
             }
         }

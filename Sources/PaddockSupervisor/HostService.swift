@@ -62,14 +62,37 @@ final class HostService: Sendable {
                 details: ["reason": "host_calls_in_flight", "limit": String(Self.maximumInFlight)])))
             return
         }
+        let finished: @Sendable () -> Void = { self.inFlight.subtract(1, ordering: .relaxed) }
+        let arguments: JSONValue
+        do throws(PaddockError) {
+            arguments = params.isEmpty ? JSONValue.object([:]) : try JSONValue(parsing: params)
+            guard case .object = arguments else {
+                throw PaddockError(.unparsableData, "the params of \(method) must be a JSON object")
+            }
+        } catch {
+            finished()
+            return reply.fail(RPCError(error))
+        }
+        if granted, let storageMethod = StorageMethod(rawValue: method) {
+            // The hot path: straight from the event loop to the storage thread and back, no Task.
+            do throws(PaddockError) {
+                storage.submit(try storageOperation(storageMethod, arguments)) { result in
+                    defer { finished() }
+                    switch result {
+                    case .success(let value): reply.succeed(value.jsonBytes)
+                    case .failure(let error): reply.fail(RPCError(error))
+                    }
+                }
+            } catch {
+                finished()
+                reply.fail(RPCError(error))
+            }
+            return
+        }
         Task {
-            defer { inFlight.subtract(1, ordering: .relaxed) }
+            defer { finished() }
             guard granted else { return await deny(method, permission, reply: reply) }
             do {
-                let arguments = params.isEmpty ? JSONValue.object([:]) : try JSONValue(parsing: params)
-                guard case .object = arguments else {
-                    throw PaddockError(.unparsableData, "the params of \(method) must be a JSON object")
-                }
                 reply.succeed(try await perform(method, arguments, reply: reply))
             } catch {
                 reply.fail(RPCError(error as? PaddockError ?? PaddockError(.handlerFailed, "\(method) failed: \(error)")))
@@ -78,9 +101,6 @@ final class HostService: Sendable {
     }
 
     private func perform(_ method: String, _ arguments: JSONValue, reply: RPCReply) async throws -> [UInt8] {
-        if let storageMethod = StorageMethod(rawValue: method) {
-            return try await storage(storageMethod, arguments).jsonBytes
-        }
         guard let engine else { throw PaddockError(.pluginUnavailable, "the supervisor is shutting down") }
         let chain = await engine.chain(continuing: plugin)
         let forward: @Sendable ([UInt8]) -> Void = { reply.chunk(raw: $0) }

@@ -26,14 +26,30 @@ final class StorageService: Sendable {
     /// opening (and migrating) the database the first time.
     /// - Throws: 302 when the database cannot be opened, or what `body` throws.
     func run<T: Sendable>(_ body: @escaping @Sendable (PluginStore, AuditLog) throws -> T) async throws -> T {
-        try await Self.thread.runIfActive {
-            if self.opened == nil {
-                let database = try Database(path: self.path)
-                try database.migrate(Schema.migrations)
-                self.opened = (PluginStore(database: database), AuditLog(database: database))
+        try await Self.thread.runIfActive { try body(try self.open().store, try self.open().audit) }
+    }
+
+    /// Runs `operation` on the storage thread and hands its result to
+    /// `completion` there: no task, no hop but the one to the thread.
+    func submit(
+        _ operation: @escaping @Sendable (PluginStore) throws(PaddockError) -> JSONValue,
+        completion: @escaping @Sendable (Result<JSONValue, PaddockError>) -> Void
+    ) {
+        Self.thread.submit { state in
+            guard case .active = state else {
+                return completion(.failure(PaddockError(.pluginUnavailable, "the storage thread has stopped")))
             }
-            let (store, audit) = self.opened!
-            return try body(store, audit)
+            completion(Result { () throws(PaddockError) in try operation(try self.open().store) })
         }
+    }
+
+    /// The store and the audit log; call on the storage thread only.
+    private func open() throws(PaddockError) -> (store: PluginStore, audit: AuditLog) {
+        if let opened { return opened }
+        let database = try Database(path: path)
+        try database.migrate(Schema.migrations)
+        let fresh = (PluginStore(database: database), AuditLog(database: database))
+        opened = fresh
+        return fresh
     }
 }
