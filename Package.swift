@@ -7,6 +7,7 @@ let package = Package(
         .executable(name: "paddock", targets: ["paddock"]),
         .executable(name: "paddock-sandbox", targets: ["paddock-sandbox"]),
         .executable(name: "paddockd", targets: ["paddockd"]),
+        .executable(name: "paddock-gateway", targets: ["paddock-gateway"]),
         .library(name: "PaddockPluginKit", targets: ["PaddockPluginKit"]),
         .library(name: "PaddockCore", targets: ["PaddockCore"]),
     ],
@@ -17,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries from Debian, linked through pkg-config. C stays here.
@@ -96,6 +99,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "PaddockGateway",
+            dependencies: [
+                "PaddockCore", "PaddockSupervisor",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
+            name: "paddock-gateway",
+            dependencies: [
+                "PaddockGateway",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // The native example plugin (examples/echo-swift), built with Paddock so

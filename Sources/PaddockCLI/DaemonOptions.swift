@@ -75,10 +75,14 @@ struct SettingsCommand: AsyncParsableCommand {
     @OptionGroup var daemon: DaemonOptions
     @Argument(help: "The plugin's id.") var id: String
     @Option(name: .customLong("set"), help: "A setting k=v (repeatable); values that parse as JSON are JSON.") var assignments: [String] = []
+    @Option(help: "The settings of this tenant (over the plugin's own) instead of the plugin's.") var tenant: String?
+    @Option(help: "Whether the gateway serves the plugin's endpoints without an API key (webhooks).") var publicEndpoints: Bool?
 
     func run() async throws {
         var params: [String: JSONValue] = ["id": .string(id)]
         if !assignments.isEmpty { params["set"] = .object(Assignments.json(assignments)) }
+        if let tenant { params["tenant"] = .string(tenant) }
+        if let publicEndpoints { params["public_endpoints"] = .bool(publicEndpoints) }
         print(try await daemon.call("settings", .object(params)).jsonText)
     }
 }

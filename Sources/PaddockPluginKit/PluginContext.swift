@@ -8,6 +8,8 @@ import Synchronization
 public struct PluginContext: Sendable {
     public let settings: JSONValue
     public let credentials: JSONValue
+    /// The tenant the call is made for, if any.
+    public let tenant: String?
     /// The id of the host's request being served.
     public let callID: String
     let id: JSONValue

@@ -76,14 +76,22 @@ final class PluginServer: Sendable {
             guard let peer = peer.withLock({ $0 }) else {
                 return reply.fail(RPCError(PaddockError(.pluginUnavailable, "the plugin is not initialized")))
             }
+            let arguments: JSONValue
+            do {
+                arguments = params.isEmpty ? JSONValue.object([:]) : try JSONValue(parsing: params)
+            } catch {
+                return reply.fail(RPCError(error))
+            }
+            // A call made for a tenant carries that tenant's settings and credentials.
+            let scope = arguments["context"]
             let (settings, credentials) = state.withLock { ($0.settings, $0.credentials) }
             let flag = CancellationFlag()
             let context = PluginContext(
-                settings: settings, credentials: credentials, callID: reply.id.description, id: reply.id.jsonValue,
+                settings: scope?["settings"] ?? settings, credentials: scope?["credentials"] ?? credentials,
+                tenant: scope?["tenant"]?.stringValue, callID: reply.id.description, id: reply.id.jsonValue,
                 peer: peer, cancelled: flag)
             let task = Task {
                 do {
-                    let arguments = params.isEmpty ? JSONValue.object([:]) : try JSONValue(parsing: params)
                     reply.succeed(try await dispatch(method, arguments, context).jsonBytes)
                 } catch let error as PaddockError {
                     reply.fail(RPCError(error))

@@ -254,11 +254,7 @@ extension PluginStore {
             let bytes = row[1].blob ?? []
             if algorithm == .md5 { md5.update(data: bytes) } else { sha256.update(data: bytes) }
         }
-        let bytes: [UInt8] = algorithm == .md5 ? Array(md5.finalize()) : Array(sha256.finalize())
-        return bytes.map { byte in
-            let hex = Array("0123456789abcdef".utf8)
-            return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xf)]], as: UTF8.self)
-        }.joined()
+        return (algorithm == .md5 ? Array(md5.finalize()) : Array(sha256.finalize())).hexString
     }
 
     private func unknownUpload(_ id: Int64) -> PaddockError {

@@ -75,5 +75,26 @@ public enum Schema {
         );
         CREATE INDEX audit_log_by_plugin ON audit_log (plugin, id);
         """,
+        // 3: the gateway's API keys (hashed) and per-tenant plugin settings.
+        """
+        CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            hash BLOB NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('admin', 'tenant')),
+            tenant TEXT,
+            created_at INTEGER NOT NULL DEFAULT (unixepoch()),
+            last_used_at INTEGER,
+            revoked_at INTEGER
+        );
+        CREATE TABLE tenant_settings (
+            plugin TEXT NOT NULL REFERENCES plugins(id) ON DELETE CASCADE,
+            tenant TEXT NOT NULL,
+            name TEXT NOT NULL,
+            value TEXT NOT NULL,
+            secret INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (plugin, tenant, name)
+        );
+        ALTER TABLE plugins ADD COLUMN public_endpoints INTEGER NOT NULL DEFAULT 0;
+        """,
     ]
 }

@@ -17,14 +17,25 @@ public final class ControlClient: Sendable {
     /// - Throws: ``PaddockError`` 306 with one line saying how to start the
     ///   daemon when none is running there.
     public static func connect(dataDirectory: String) async throws -> ControlClient {
-        let path = dataDirectory + "/paddockd.sock"
-        guard let fd = connectSocket(path) else {
+        guard let client = await connect(socketPath: dataDirectory + "/paddockd.sock") else {
             throw PaddockError(
                 .pluginUnavailable,
                 "paddockd is not running for \(dataDirectory); start it with: paddockd --data \(dataDirectory)")
         }
-        return ControlClient(peer: try await RPCPeer.connect(socket: fd, service: .none, group: MultiThreadedEventLoopGroup.singleton))
+        return client
     }
+
+    /// Connects to the control socket at `socketPath`, or nil when nothing
+    /// serves it (refused at once: no daemon, or a stale socket file).
+    public static func connect(socketPath: String) async -> ControlClient? {
+        guard let fd = connectSocket(socketPath),
+            let peer = try? await RPCPeer.connect(socket: fd, service: .none, group: MultiThreadedEventLoopGroup.singleton)
+        else { return nil }
+        return ControlClient(peer: peer)
+    }
+
+    /// Whether the connection is still open.
+    public var isConnected: Bool { peer.channel.isActive }
 
     /// True when a daemon answers on `path`.
     public static func isServing(_ path: String) -> Bool {

@@ -72,6 +72,14 @@ public enum ControlServer {
         case "storage.usage": return try await daemon.storageUsage(arguments).jsonBytes
         case "storage.check": return try await daemon.storageCheck(arguments).jsonBytes
         case "audit": return try await daemon.audit(arguments).jsonBytes
+        case "plugin": return try await daemon.plugin(arguments).jsonBytes
+        case "metrics": return try await daemon.metrics().jsonBytes
+        case "endpoint": return try await daemon.endpoint(arguments)
+        case "credentials.test": return try await daemon.testCredentials(arguments)
+        case "keys.create": return try await daemon.createKey(arguments).jsonBytes
+        case "keys.list": return try await daemon.listKeys().jsonBytes
+        case "keys.revoke": return try await daemon.revokeKey(arguments).jsonBytes
+        case "keys.verify": return try await daemon.verifyKey(arguments).jsonBytes
         case "invoke":
             let sendChunk: @Sendable ([UInt8]) -> Void = { reply.chunk(raw: $0) }
             return try await daemon.invoke(arguments, onChunk: arguments["stream"] == .bool(true) ? sendChunk : nil)

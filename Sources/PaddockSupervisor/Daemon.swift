@@ -8,13 +8,15 @@ import PaddockStorage
 /// JSON-RPC requests on the control socket.
 public actor Daemon {
     public let dataDirectory: String
-    private let engine: Engine
-    private let registry: Registry
+    let engine: Engine
+    let registry: Registry
+    let keys: APIKeys
 
     /// Opens the registry in `dataDirectory` and an engine over it.
     public init(configuration: EngineConfiguration) throws {
         self.dataDirectory = configuration.dataDirectory
         self.registry = try Registry(dataDirectory: configuration.dataDirectory, firstUID: configuration.firstUID)
+        self.keys = APIKeys(database: registry.database)
         self.engine = Engine(configuration: configuration)
     }
 
@@ -114,16 +116,26 @@ public actor Daemon {
         return .object(["id": .string(id), "uninstalled": .bool(true)])
     }
 
-    /// `settings {"id", "set"?: {...}}`: stores values, answers with secrets masked.
+    /// `settings {"id", "tenant"?, "set"?: {...}, "public_endpoints"?: Bool}`:
+    /// stores values (the plugin's, or one tenant's), answers with secrets masked.
     func settings(_ params: JSONValue) async throws -> JSONValue {
         let id = try Self.string(params, "id")
-        guard try registry.record(id) != nil else { throw Self.notInstalled(id) }
+        guard let record = try registry.record(id) else { throw Self.notInstalled(id) }
+        let tenant = try Self.tenant(params)
         if case .object(let values)? = params["set"] {
-            let manifest = try ManifestLoader().manifest(in: try registry.record(id)!.directory)
-            try registry.setSettings(id, values, manifest: manifest)
-            try await engine.setSettings(id, try registry.settings(id))
+            let manifest = try ManifestLoader().manifest(in: record.directory)
+            try registry.setSettings(id, values, manifest: manifest, tenant: tenant)
+            if tenant == nil { try await engine.setSettings(id, try registry.settings(id)) }
         }
-        return try registry.publicSettings(id)
+        if case .bool(let open)? = params["public_endpoints"] { try registry.setPublicEndpoints(id, open) }
+        return try registry.publicSettings(id, tenant: tenant)
+    }
+
+    /// The optional `tenant` parameter, checked.
+    static func tenant(_ params: JSONValue) throws(PaddockError) -> String? {
+        guard let tenant = params["tenant"]?.stringValue else { return nil }
+        try APIKeys.checkTenant(tenant)
+        return tenant
     }
 
     /// `list`: every installed plugin with its live state.
@@ -147,7 +159,7 @@ public actor Daemon {
         return .array(all)
     }
 
-    private func status(_ id: String) async throws -> JSONValue {
+    func status(_ id: String) async throws -> JSONValue {
         guard let record = try registry.record(id) else { throw Self.notInstalled(id) }
         let live = try await engine.status(id)
         var object: [String: JSONValue] = [
@@ -173,7 +185,14 @@ public actor Daemon {
     func invoke(_ params: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)?) async throws -> [UInt8] {
         let id = try Self.string(params, "id")
         let tool = try Self.string(params, "tool")
-        return try await engine.invokeTool(id, tool: tool, arguments: params["params"] ?? .object([:]), onChunk: onChunk)
+        return try await engine.invokeTool(
+            id, tool: tool, arguments: params["params"] ?? .object([:]), onChunk: onChunk, scope: try scope(id, params))
+    }
+
+    /// The scope of a call made for `tenant`, with the tenant's settings.
+    func scope(_ id: String, _ params: JSONValue) throws(PaddockError) -> CallScope? {
+        guard let tenant = try Self.tenant(params) else { return nil }
+        return CallScope(tenant: tenant, settings: try registry.settings(id, tenant: tenant))
     }
 
     /// `logs {"id", "tail"?}`: the last lines of the plugin's log.
@@ -232,21 +251,21 @@ public actor Daemon {
 
     // MARK: Helpers
 
-    private static func string(_ params: JSONValue, _ key: String) throws(PaddockError) -> String {
+    static func string(_ params: JSONValue, _ key: String) throws(PaddockError) -> String {
         guard let value = params[key]?.stringValue, !value.isEmpty else {
             throw PaddockError(.configurationMissing, "the parameter '\(key)' is missing", field: key)
         }
         return value
     }
 
-    private static func json(_ record: Registry.Record) -> JSONValue {
+    static func json(_ record: Registry.Record) -> JSONValue {
         .object([
             "id": .string(record.id), "version": .string(record.version), "directory": .string(record.directory),
             "lifecycle": .string(record.state.rawValue), "uid": .int(Int(record.uid)),
         ])
     }
 
-    private static func notInstalled(_ id: String) -> PaddockError {
+    static func notInstalled(_ id: String) -> PaddockError {
         PaddockError(.pluginUnavailable, "no plugin named \(id) is installed")
     }
 }

@@ -115,7 +115,7 @@ public actor Engine {
     ///   call's coded error.
     public func invokeTool(
         _ id: String, tool: String, arguments: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)? = nil,
-        chain: CallChain = .outside
+        chain: CallChain = .outside, scope: CallScope? = nil
     ) async throws -> [UInt8] {
         let runtime = try runtime(id, entering: chain)
         let manifest = runtime.manifest
@@ -123,8 +123,8 @@ public actor Engine {
             throw PaddockError(.permissionDenied, "\(id) declares no tool '\(tool)'")
         }
         let checked = try Self.validate(arguments, against: item.parameters)
-        return try await runtime.call(
-            "tool.invoke", params: .object(["tool": .string(tool), "params": .object(checked)]), onChunk: onChunk, chain: chain)
+        let params = try scope.apply(to: ["tool": .string(tool), "params": .object(checked)], manifest: manifest)
+        return try await runtime.call("tool.invoke", params: params, onChunk: onChunk, chain: chain)
     }
 
     /// Calls an endpoint: only methods the manifest declares; parameters
@@ -132,7 +132,7 @@ public actor Engine {
     /// - Returns: `{"status", "headers", "body"}` with the body in base64.
     public func invokeEndpoint(
         _ id: String, method: HTTPMethod, path: String, query: [String: String] = [:],
-        headers: [String: String] = [:], body: [UInt8] = [], chain: CallChain = .outside
+        headers: [String: String] = [:], body: [UInt8] = [], chain: CallChain = .outside, scope: CallScope? = nil
     ) async throws -> [UInt8] {
         let runtime = try runtime(id, entering: chain)
         let manifest = runtime.manifest
@@ -150,11 +150,12 @@ public actor Engine {
             arguments.merge(members) { _, fromBody in fromBody }
         }
         let checked = try Self.validate(.object(arguments), against: item.parameters)
-        let params = JSONValue.object([
-            "method": .string(method.rawValue), "path": .string(path),
-            "query": .object(query.mapValues(JSONValue.string)), "headers": .object(headers.mapValues(JSONValue.string)),
-            "body": .string(Base64.encode(body)), "params": .object(checked),
-        ])
+        let params = try scope.apply(
+            to: [
+                "method": .string(method.rawValue), "path": .string(path),
+                "query": .object(query.mapValues(JSONValue.string)), "headers": .object(headers.mapValues(JSONValue.string)),
+                "body": .string(Base64.encode(body)), "params": .object(checked),
+            ], manifest: manifest)
         return try await runtime.call("endpoint.invoke", params: params, onChunk: nil, chain: chain)
     }
 
@@ -175,8 +176,10 @@ public actor Engine {
 
     /// The seed's "test connection": asks the plugin whether `credentials` work.
     /// - Returns: `{"valid": Bool, "message"?: String}`.
-    public func validateCredentials(_ id: String, credentials: JSONValue) async throws -> [UInt8] {
-        try await runtime(id).call("credentials.validate", params: .object(["credentials": credentials]), onChunk: nil)
+    public func validateCredentials(_ id: String, credentials: JSONValue, scope: CallScope? = nil) async throws -> [UInt8] {
+        let runtime = try runtime(id)
+        let params = try scope.apply(to: ["credentials": credentials], manifest: runtime.manifest)
+        return try await runtime.call("credentials.validate", params: params, onChunk: nil)
     }
 
     /// Sends the plugin a `ping` (what the heartbeat sends) and waits for the answer.

@@ -14,7 +14,11 @@ extension HostService {
     func storageOperation(
         _ method: StorageMethod, _ arguments: JSONValue
     ) throws(PaddockError) -> @Sendable (PluginStore) throws(PaddockError) -> JSONValue {
-        let namespace = PluginStore.Namespace(plugin: plugin)
+        // The SDKs name the tenant of the call they serve; a plugin naming
+        // another one reaches only its own data there, never another plugin's.
+        let tenant = arguments["tenant"]?.stringValue ?? ""
+        if !tenant.isEmpty { try APIKeys.checkTenant(tenant) }
+        let namespace = PluginStore.Namespace(plugin: plugin, tenant: tenant)
         let quota = manifest.permission.storage.bytes
         @Sendable func usage(_ store: PluginStore) throws(PaddockError) -> JSONValue { .int(try store.usage(namespace)) }
         switch method {

@@ -38,6 +38,8 @@ actor PluginRuntime {
     private var restartMachine: RestartStateMachine<ContinuousClock.Instant>
     private var heartbeat: HeartbeatStateMachine<ContinuousClock.Instant>
     private var restarts = 0
+    /// Deaths by catalog code, since the supervisor started.
+    private var deathCounts: [Int: Int] = [:]
     private var callsServed = 0
     private var inFlight = 0
     private var slotWaiters: [CheckedContinuation<Void, Never>] = []
@@ -70,7 +72,7 @@ actor PluginRuntime {
             id: manifest.name, state: state, pid: process?.pid, uid: credentials.uid, restarts: restarts,
             lastDeath: lastDeath, callsServed: callsServed, inFlight: inFlight,
             memoryBytes: counters?.current, peakMemoryBytes: counters?.peak,
-            latencyP50: percentile(50), latencyP99: percentile(99))
+            latencyP50: percentile(50), latencyP99: percentile(99), deathCounts: deathCounts)
     }
 
     /// Milliseconds of the last 1000 successful calls.
@@ -245,6 +247,7 @@ actor PluginRuntime {
         killReason = nil
         lastDeath = death
         deaths[ended] = death
+        deathCounts[death.code.rawValue, default: 0] += 1
         deaths = deaths.filter { $0.key >= ended - 4 }
         for waiter in deathWaiters.removeValue(forKey: ended) ?? [] { waiter.resume(returning: death) }
         log.write("error", "died: error \(death.code.rawValue): \(death.message) \(death.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")

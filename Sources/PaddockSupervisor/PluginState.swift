@@ -28,4 +28,6 @@ public struct PluginStatus: Sendable {
     /// Latency of the last successful calls, in milliseconds (nil before any).
     public var latencyP50: Double?
     public var latencyP99: Double?
+    /// Deaths by catalog code, since the supervisor started.
+    public var deathCounts: [Int: Int] = [:]
 }

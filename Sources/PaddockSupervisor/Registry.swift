@@ -22,7 +22,8 @@ public final class Registry {
     /// Shown instead of a secret's value: secrets are never printed back.
     public static let mask = "********"
 
-    private let database: Database
+    /// `paddock.db`, shared with the daemon's other tables (API keys).
+    let database: Database
     private let secrets: SecretBox
     private let firstUID: UInt32
 
@@ -67,15 +68,30 @@ public final class Registry {
         guard database.changes == 1 else { throw notInstalled(id) }
     }
 
+    /// Whether the gateway serves the plugin's endpoints without an API key
+    /// (webhooks that verify their own signatures).
+    public func publicEndpoints(_ id: String) throws(PaddockError) -> Bool {
+        try database.query("SELECT public_endpoints FROM plugins WHERE id = ?", [.text(id)]).first?.first?.integer == 1
+    }
+
+    public func setPublicEndpoints(_ id: String, _ open: Bool) throws(PaddockError) {
+        try database.query("UPDATE plugins SET public_endpoints = ? WHERE id = ?", [.integer(open ? 1 : 0), .text(id)])
+        guard database.changes == 1 else { throw notInstalled(id) }
+    }
+
     /// Forgets a plugin and its settings.
     public func uninstall(_ id: String) throws(PaddockError) {
         try database.query("DELETE FROM plugins WHERE id = ?", [.text(id)])
         guard database.changes == 1 else { throw notInstalled(id) }
     }
 
-    /// Stores settings; values of settings the manifest types `secret` are sealed.
+    /// Stores settings, the plugin's own or one tenant's (which override the
+    /// plugin's for that tenant); values of settings the manifest types
+    /// `secret` are sealed.
     /// - Throws: ``PaddockError`` 102 for a setting the manifest does not declare.
-    public func setSettings(_ id: String, _ values: [String: JSONValue], manifest: Manifest) throws(PaddockError) {
+    public func setSettings(
+        _ id: String, _ values: [String: JSONValue], manifest: Manifest, tenant: String? = nil
+    ) throws(PaddockError) {
         let declared = Dictionary(uniqueKeysWithValues: manifest.settings.map { ($0.name, $0) })
         try database.transaction { () throws(PaddockError) in
             guard try record(id) != nil else { throw notInstalled(id) }
@@ -84,27 +100,42 @@ public final class Registry {
                     throw PaddockError(.wrongFormat, "\(id) declares no setting '\(name)'", field: "settings.\(name)")
                 }
                 let secret = setting.type == .secret
-                let stored = secret ? try secrets.seal(value.jsonText) : value.jsonText
-                try database.query(
-                    "INSERT INTO settings (plugin, name, value, secret) VALUES (?, ?, ?, ?) ON CONFLICT (plugin, name) DO UPDATE SET value = excluded.value, secret = excluded.secret",
-                    [.text(id), .text(name), .text(stored), .integer(secret ? 1 : 0)])
+                let stored: Database.Value = .text(secret ? try secrets.seal(value.jsonText) : value.jsonText)
+                if let tenant {
+                    try database.query(
+                        """
+                        INSERT INTO tenant_settings (plugin, tenant, name, value, secret) VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT (plugin, tenant, name) DO UPDATE SET value = excluded.value, secret = excluded.secret
+                        """,
+                        [.text(id), .text(tenant), .text(name), stored, .integer(secret ? 1 : 0)])
+                } else {
+                    try database.query(
+                        "INSERT INTO settings (plugin, name, value, secret) VALUES (?, ?, ?, ?) ON CONFLICT (plugin, name) DO UPDATE SET value = excluded.value, secret = excluded.secret",
+                        [.text(id), .text(name), stored, .integer(secret ? 1 : 0)])
+                }
             }
         }
     }
 
-    /// The settings as the plugin gets them, secrets decrypted.
-    public func settings(_ id: String) throws(PaddockError) -> JSONValue {
-        try loadSettings(id, reveal: true)
+    /// The settings as the plugin gets them (for a tenant: the plugin's,
+    /// overridden by the tenant's), secrets decrypted.
+    public func settings(_ id: String, tenant: String? = nil) throws(PaddockError) -> JSONValue {
+        try loadSettings(id, tenant: tenant, reveal: true)
     }
 
     /// The settings as an operator may see them: secrets masked.
-    public func publicSettings(_ id: String) throws(PaddockError) -> JSONValue {
-        try loadSettings(id, reveal: false)
+    public func publicSettings(_ id: String, tenant: String? = nil) throws(PaddockError) -> JSONValue {
+        try loadSettings(id, tenant: tenant, reveal: false)
     }
 
-    private func loadSettings(_ id: String, reveal: Bool) throws(PaddockError) -> JSONValue {
+    private func loadSettings(_ id: String, tenant: String?, reveal: Bool) throws(PaddockError) -> JSONValue {
+        var rows = try database.query("SELECT name, value, secret FROM settings WHERE plugin = ?", [.text(id)])
+        if let tenant {
+            rows += try database.query(
+                "SELECT name, value, secret FROM tenant_settings WHERE plugin = ? AND tenant = ?", [.text(id), .text(tenant)])
+        }
         var values: [String: JSONValue] = [:]
-        for row in try database.query("SELECT name, value, secret FROM settings WHERE plugin = ?", [.text(id)]) {
+        for row in rows {
             guard let name = row[0].text, let stored = row[1].text else { continue }
             if row[2].integer == 1 {
                 values[name] = reveal ? try JSONValue(parsing: Array(try secrets.open(stored).utf8)) : .string(Self.mask)

@@ -9,13 +9,14 @@ from .errors import Cancelled, PluginError
 
 
 class Context:
-    def __init__(self, connection, call_id, settings, credentials):
+    def __init__(self, connection, call_id, settings, credentials, tenant=None):
         self._connection = connection
         self.call_id = call_id
+        self.tenant = tenant  # the tenant the call is made for, or None
         self.settings = settings
         self.credentials = credentials
         self._cancelled = threading.Event()
-        self.storage = Storage(connection)
+        self.storage = Storage(connection, tenant)
         self.tools = Tools(connection)
         self.models = Models(connection)
         self.apps = Apps(connection)
@@ -50,10 +51,13 @@ class Storage:
     # The largest blob piece the host moves in one call.
     PIECE = 4 << 20
 
-    def __init__(self, connection):
+    def __init__(self, connection, tenant=None):
         self._connection = connection
+        self._tenant = tenant
 
     def _call(self, method, params):
+        if self._tenant:
+            params = dict(params, tenant=self._tenant)
         return self._connection.call(method, params) or {}
 
     def get(self, key):

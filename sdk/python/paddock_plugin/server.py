@@ -112,7 +112,12 @@ class Server:
             if self.executor is None:
                 self.connection.fail(request_id, 306, "the plugin is not initialized")
                 return None
-            context = Context(self.connection, request_id, self.settings, self.credentials)
+            # A call made for a tenant carries that tenant's settings and credentials.
+            scope = params.get("context") if isinstance(params, dict) and isinstance(params.get("context"), dict) else {}
+            context = Context(
+                self.connection, request_id, scope.get("settings", self.settings), scope.get("credentials", self.credentials),
+                tenant=scope.get("tenant"),
+            )
             with self.calls_lock:
                 self.calls[request_id] = context
             self.executor.submit(self.run, method, request_id, params, context)

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import PaddockCore
+
+/// `paddock keys create|list|revoke`: the gateway's API keys.
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys", abstract: "Manage the gateway's API keys.",
+        subcommands: [CreateKeyCommand.self, ListKeysCommand.self, RevokeKeyCommand.self])
+}
+
+struct CreateKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Create a key and print it alone on stdout: the only time it is ever shown.")
+    @OptionGroup var daemon: DaemonOptions
+    @Flag(help: "A key for the management routes (and every tenant).") var admin = false
+    @Option(help: "A key for tool calls, endpoints and settings within this tenant.") var tenant: String?
+
+    func validate() throws {
+        guard admin != (tenant != nil) else { throw ValidationError("give --admin or --tenant TENANT") }
+    }
+
+    func run() async throws {
+        var params: [String: JSONValue] = ["kind": .string(admin ? "admin" : "tenant")]
+        if let tenant { params["tenant"] = .string(tenant) }
+        let created = try await daemon.call("keys.create", .object(params))
+        print(created["key"]?.stringValue ?? "")
+        FileHandle.standardError.write(Data("created key \(created["id"]?.stringValue ?? ""); store it now, it is not shown again\n".utf8))
+    }
+}
+
+struct ListKeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List keys: ids, kinds, tenants, when created and last used.")
+    @OptionGroup var daemon: DaemonOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let keys = try await daemon.call("keys.list")
+        guard !json else { return print(keys.jsonText) }
+        let format = ISO8601DateFormatter()
+        func time(_ value: JSONValue?) -> String {
+            guard case .int(let seconds)? = value else { return "-" }
+            return format.string(from: Date(timeIntervalSince1970: Double(seconds)))
+        }
+        print(Table.render(["ID", "KIND", "TENANT", "CREATED", "LAST USED", "REVOKED"], (keys.arrayValue ?? []).map { key in
+            [Table.cell(key["id"]), Table.cell(key["kind"]), Table.cell(key["tenant"]), time(key["created_at"]),
+             time(key["last_used_at"]), Table.cell(key["revoked"])]
+        }))
+    }
+}
+
+struct RevokeKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a key; it stops working at once.")
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "The key's id (from keys list).") var id: String
+
+    func run() async throws {
+        print(try await daemon.call("keys.revoke", .object(["id": .string(id)])).jsonText)
+    }
+}

@@ -1,0 +1,66 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import PaddockCore
+
+/// `ANY /e/{plugin}/{path...}`: the plugin's endpoint. Only methods its
+/// manifest declares (others 405, code 104); query and JSON body validated
+/// against the endpoint's parameters by the supervisor; the plugin's status,
+/// headers and body passed back. A key is needed unless the plugin's
+/// endpoints were made public (webhooks that check their own signatures).
+extension Gateway {
+    func callEndpoint(_ request: Request, _ context: GatewayContext) async throws -> Response {
+        let id = try context.parameters.require("plugin")
+        let path = "/" + context.parameters.getCatchAll().joined(separator: "/")
+        var context = context
+        if !(try await catalog.publicEndpoints(id)) {
+            let keys = KeyMiddleware(authenticator: authenticator, limits: keyLimits, adminOnly: false)
+            context = try await keys.authenticated(request, context)
+        }
+        let method = request.method.rawValue
+        guard try await catalog.endpointMethods(id).contains(method) else {
+            throw GatewayError(
+                status: .methodNotAllowed,
+                PaddockError(.permissionDenied, "\(id) does not serve \(method) (permission.endpoints)", details: ["method": method]))
+        }
+        try limitPlugin(id)
+        let body = Array(buffer: try await request.body.collect(upTo: configuration.maximumBodyBytes))
+        var query: [String: JSONValue] = [:]
+        for (name, value) in request.uri.queryParameters { query[String(name)] = .string(String(value)) }
+        var headers: [String: JSONValue] = [:]
+        for field in request.headers where field.name != .authorization && field.name != .apiKey {
+            headers[field.name.canonicalName] = .string(field.value)
+        }
+        var params: [String: JSONValue] = [
+            "id": .string(id), "method": .string(method), "path": .string(path), "query": .object(query),
+            "headers": .object(headers), "body": .string(Base64.encode(body)),
+        ]
+        if let tenant = Self.tenant(request, context) { params["tenant"] = .string(tenant) }
+        let answer: JSONValue
+        do {
+            answer = try await supervisor.json("endpoint", .object(params))
+        } catch let error as PaddockError {
+            metrics.pluginCall(id, kind: "endpoint", code: error.code.rawValue)
+            throw error
+        }
+        metrics.pluginCall(id, kind: "endpoint", code: 0)
+        return Self.endpointResponse(answer)
+    }
+
+    /// The plugin's `{"status", "headers", "body": base64}` as an HTTP response.
+    static func endpointResponse(_ answer: JSONValue) -> Response {
+        var status = HTTPResponse.Status.ok
+        if case .int(let code)? = answer["status"], (100...599).contains(code) { status = .init(code: code) }
+        var headers: HTTPFields = [:]
+        if case .object(let fields)? = answer["headers"] {
+            for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
+                guard let fieldName = HTTPField.Name(name), let text = value.stringValue,
+                    fieldName != .contentLength, fieldName != .transferEncoding, fieldName != .connection
+                else { continue }
+                headers.append(HTTPField(name: fieldName, value: text))
+            }
+        }
+        let body = answer["body"]?.stringValue.flatMap(Base64.decode) ?? []
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

@@ -1,0 +1,60 @@
+import Hummingbird
+import PaddockCore
+
+/// `/v1/plugins...`: the catalog (labels and descriptions in the caller's
+/// language) and, for admin keys, the lifecycle.
+extension Gateway {
+    func listPlugins(_ request: Request) async throws -> Response {
+        let locales = AcceptLanguage.locales(request.headers[.acceptLanguage])
+        var items: [JSONValue] = []
+        for record in try await supervisor.json("list").arrayValue ?? [] {
+            guard let id = record["id"]?.stringValue, let detail = try? await catalog.detail(id) else { continue }
+            items.append(Self.summary(detail, locales))
+        }
+        return Self.json(["plugins": .array(items)])
+    }
+
+    func describePlugin(_ request: Request, _ context: GatewayContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let detail = try await supervisor.json("plugin", ["id": .string(id)])
+        let locales = AcceptLanguage.locales(request.headers[.acceptLanguage])
+        var described = Self.summary(detail, locales)
+        if case .object(var object) = described {
+            for key in ["restarts", "last_death", "calls_served", "in_flight", "memory_bytes", "peak_memory_bytes",
+                        "latency_p50_ms", "latency_p99_ms", "storage", "public_endpoints", "manifest"] {
+                object[key] = detail[key]
+            }
+            described = .object(object)
+        }
+        return Self.json(described)
+    }
+
+    /// id, version, type, label and description in the first wanted locale, state.
+    static func summary(_ detail: JSONValue, _ locales: [String]) -> JSONValue {
+        let manifest = detail["manifest"]
+        return [
+            "id": detail["id"] ?? .null, "version": detail["version"] ?? .null, "type": manifest?["type"] ?? .null,
+            "label": AcceptLanguage.pick(manifest?["label"], locales),
+            "description": AcceptLanguage.pick(manifest?["description"], locales),
+            "lifecycle": detail["lifecycle"] ?? .null, "state": detail["state"] ?? .null,
+        ]
+    }
+
+    func lifecycle(_ method: String, _ context: GatewayContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        defer { catalog.forget(id) }
+        return try await relay(method, ["id": .string(id), "force": false])
+    }
+
+    /// `PUT /v1/plugins/{id}/settings {"settings"?: {...}, "public_endpoints"?: bool}`:
+    /// the plugin's own settings (every tenant's default), secrets masked in the answer.
+    func pluginSettings(_ request: Request, _ context: GatewayContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let body = try await jsonBody(request)
+        var params: [String: JSONValue] = ["id": .string(id)]
+        if let settings = body["settings"] { params["set"] = settings }
+        if let open = body["public_endpoints"] { params["public_endpoints"] = open }
+        defer { catalog.forget(id) }
+        return try await relay("settings", .object(params))
+    }
+}

@@ -1,0 +1,86 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import PaddockCore
+
+/// `POST /v1/plugins/{id}/tools/{tool}`: the parameters as a JSON body, the
+/// tool's result as the answer; with `Accept: text/event-stream`, each
+/// partial result as a `chunk` event as it comes, then a `result` (or
+/// `error`) event. Results of tools that declare `cache_ttl` are cached.
+extension Gateway {
+    func invokeTool(_ request: Request, _ context: GatewayContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let tool = try context.parameters.require("tool")
+        let arguments = try await jsonBody(request)
+        try limitPlugin(id)
+        var params: [String: JSONValue] = ["id": .string(id), "tool": .string(tool), "params": arguments]
+        let tenant = Self.tenant(request, context)
+        if let tenant { params["tenant"] = .string(tenant) }
+
+        if request.headers[.accept]?.contains("text/event-stream") == true {
+            params["stream"] = true
+            return stream(.object(params), plugin: id)
+        }
+        let ttl = try await catalog.cacheTTL(id, tool: tool)
+        let key = "\(tenant ?? "")\u{0}\(id)\u{0}\(tool)\u{0}\(arguments.jsonText)"
+        if ttl != nil, let cached = cache.get(key) {
+            metrics.pluginCall(id, kind: "tool", code: 0)
+            return Self.raw(cached, headers: [.paddockCache: "hit"])
+        }
+        let result: [UInt8]
+        do {
+            result = try await supervisor.call("invoke", .object(params))
+        } catch let error as PaddockError {
+            metrics.pluginCall(id, kind: "tool", code: error.code.rawValue)
+            throw error
+        }
+        metrics.pluginCall(id, kind: "tool", code: 0)
+        guard let ttl else { return Self.raw(result) }
+        cache.put(key, result, ttl: .seconds(ttl))
+        return Self.raw(result, headers: [.paddockCache: "miss"])
+    }
+
+    /// The tenant a call is for: a tenant key's own; an admin key may name one in `X-Paddock-Tenant`.
+    static func tenant(_ request: Request, _ context: GatewayContext) -> String? {
+        guard let caller = context.caller else { return nil }
+        return caller.kind == .tenant ? caller.tenant : request.headers[.paddockTenant]
+    }
+
+    /// Server-sent events: `chunk` events as the tool streams, then `result` or `error`.
+    private func stream(_ params: JSONValue, plugin: String) -> Response {
+        let (events, continuation) = AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .unbounded)
+        let supervisor = self.supervisor
+        let metrics = self.metrics
+        let task = Task {
+            do {
+                let result = try await supervisor.call("invoke", params) { chunk in
+                    continuation.yield(Self.event("chunk", chunk))
+                }
+                metrics.pluginCall(plugin, kind: "tool", code: 0)
+                continuation.yield(Self.event("result", result))
+            } catch {
+                let coded = EdgeMiddleware.gatewayError(error).error
+                metrics.pluginCall(plugin, kind: "tool", code: coded.code.rawValue)
+                let body: JSONValue = [
+                    "code": .int(coded.code.rawValue), "message": .string(coded.message),
+                    "details": .object(coded.details.mapValues(JSONValue.string)),
+                ]
+                continuation.yield(Self.event("error", body.jsonBytes))
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .paddockCache: "bypass"],
+            body: .init(asyncSequence: events))
+    }
+
+    static func event(_ name: String, _ data: [UInt8]) -> ByteBuffer {
+        ByteBuffer(bytes: Array("event: \(name)\ndata: ".utf8) + data + Array("\n\n".utf8))
+    }
+}
+
+extension HTTPField.Name {
+    static let paddockTenant = HTTPField.Name("X-Paddock-Tenant")!
+}

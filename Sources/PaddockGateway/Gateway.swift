@@ -1,0 +1,143 @@
+public import Hummingbird
+import HTTPTypes
+import NIOCore
+public import PaddockCore
+
+/// `paddock-gateway`: HTTP in front of `paddockd`'s control socket. It keeps
+/// no plugin state: every answer comes from the supervisor (API keys and
+/// plugin descriptions are remembered for two seconds). The routes are in
+/// docs/http-api.md and docs/openapi.yaml.
+public struct Gateway: Sendable {
+    public let configuration: GatewayConfiguration
+    public let supervisor: SupervisorClient
+    let authenticator: Authenticator
+    let catalog: PluginCatalog
+    let metrics = GatewayMetrics()
+    let keyLimits: TokenBuckets
+    let pluginLimits: TokenBuckets
+    let cache: ResultCache
+
+    public init(configuration: GatewayConfiguration, supervisorSocket: String) {
+        self.configuration = configuration
+        supervisor = SupervisorClient(socketPath: supervisorSocket)
+        authenticator = Authenticator(supervisor: supervisor)
+        catalog = PluginCatalog(supervisor: supervisor)
+        keyLimits = TokenBuckets(rate: configuration.perKey.rate, burst: configuration.perKey.burst)
+        pluginLimits = TokenBuckets(rate: configuration.perPlugin.rate, burst: configuration.perPlugin.burst)
+        cache = ResultCache(maximumBytes: configuration.cacheBytes)
+    }
+
+    /// The application serving on `host:port`; `onServerRunning` gets the
+    /// listening channel (its local address tells a port 0 choice).
+    public func application(
+        host: String, port: Int, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let headerTimeout = TimeAmount(configuration.headerTimeout)
+        return Application(
+            router: router(),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [HeaderTimeout(timeout: headerTimeout)],
+                idleTimeout: TimeAmount(configuration.idleTimeout))),
+            configuration: .init(address: .hostname(host, port: port), serverName: "paddock-gateway", backlog: 4096),
+            onServerRunning: onServerRunning)
+    }
+
+    func router() -> Router<GatewayContext> {
+        let router = Router(context: GatewayContext.self)
+        router.add(middleware: EdgeMiddleware(metrics: metrics))
+        router.add(middleware: CORSPolicy(cors: configuration.cors))
+
+        router.get("/healthz") { _, _ in Self.json(["status": "ok"]) }
+        router.get("/readyz") { _, _ in
+            guard await supervisor.isReachable() else {
+                throw GatewayError(PaddockError(.pluginUnavailable, "the supervisor is not reachable", details: ["retry_after": "1"]))
+            }
+            return Self.json(["status": "ready"])
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(bytes: await metrics.exposition(supervisor: supervisor))))
+        }
+
+        let keyed = router.group("v1").add(middleware: KeyMiddleware(authenticator: authenticator, limits: keyLimits, adminOnly: false))
+        keyed.get("plugins") { request, _ in try await listPlugins(request) }
+        keyed.get("plugins/:id") { request, context in try await describePlugin(request, context) }
+        keyed.post("plugins/:id/tools/:tool") { request, context in try await invokeTool(request, context) }
+        keyed.get("tenants/:tenant/plugins/:id/settings") { request, context in try await tenantSettings(request, context, set: false) }
+        keyed.put("tenants/:tenant/plugins/:id/settings") { request, context in try await tenantSettings(request, context, set: true) }
+        keyed.post("tenants/:tenant/plugins/:id/settings/test") { request, context in try await testConnection(request, context) }
+
+        let admin = router.group("v1/plugins").add(middleware: KeyMiddleware(authenticator: authenticator, limits: keyLimits, adminOnly: true))
+        admin.post(":id/activate") { _, context in try await lifecycle("activate", context) }
+        admin.post(":id/deactivate") { _, context in try await lifecycle("deactivate", context) }
+        admin.delete(":id") { _, context in try await lifecycle("uninstall", context) }
+        admin.get(":id/logs") { request, context in
+            let tail = request.uri.queryParameters.get("tail").flatMap { Int($0) } ?? 50
+            return try await relay("logs", ["id": .string(try context.parameters.require("id")), "tail": .int(tail)])
+        }
+        admin.put(":id/settings") { request, context in try await pluginSettings(request, context) }
+
+        for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch, .head] {
+            router.on("e/:plugin/**", method: method) { request, context in try await callEndpoint(request, context) }
+            router.on("e/:plugin", method: method) { request, context in try await callEndpoint(request, context) }
+        }
+        return router
+    }
+
+    // MARK: Helpers
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        raw(value.jsonBytes, status: status)
+    }
+
+    static func raw(_ bytes: [UInt8], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var fields: HTTPFields = [.contentType: "application/json"]
+        fields.append(contentsOf: headers)
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// A control method's answer, as it is.
+    func relay(_ method: String, _ params: JSONValue) async throws -> Response {
+        Self.raw(try await supervisor.call(method, params))
+    }
+
+    /// The request body as a JSON object (empty: `{}`).
+    /// - Throws: 413 past the body limit; 400 (202) when it is not a JSON object.
+    func jsonBody(_ request: Request) async throws -> JSONValue {
+        let bytes = Array(buffer: try await request.body.collect(upTo: configuration.maximumBodyBytes))
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return [:] }
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: bytes)
+        } catch {
+            throw GatewayError(PaddockError(.unparsableData, "the body is not JSON: \(error.message)"), fromRequest: true)
+        }
+        guard case .object = value else {
+            throw GatewayError(PaddockError(.unparsableData, "the body must be a JSON object"), fromRequest: true)
+        }
+        return value
+    }
+
+    /// Takes a token of the plugin's rate limit.
+    func limitPlugin(_ id: String) throws {
+        if let wait = pluginLimits.take("plugin:" + id) {
+            throw GatewayError(PaddockError(
+                .rateLimited, "\(id) is over its rate limit", details: ["retry_after": String(Int(wait.rounded(.up)))]))
+        }
+    }
+
+    /// 403 unless the caller acts within `tenant`.
+    static func requireTenant(_ tenant: String, _ context: GatewayContext) throws {
+        guard context.caller?.mayAct(in: tenant) == true else {
+            throw GatewayError(PaddockError(.permissionDenied, "this key may not act for tenant \(tenant)"))
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

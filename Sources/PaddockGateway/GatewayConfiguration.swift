@@ -1,0 +1,89 @@
+public import PaddockCore
+
+/// `gateway.yaml`: CORS, limits, rate limits and the result cache. Every
+/// key is optional; the defaults allow no cross-origin request at all.
+///
+/// ```yaml
+/// cors: {origins: ["https://app.example.com"], methods: [GET, POST], headers: [Authorization, Content-Type], max_age: 600}
+/// limits: {body: 10MiB, header_timeout: 10, idle_timeout: 60, call_timeout: 60}
+/// rate_limits: {per_key: {rate: 100, burst: 200}, per_plugin: {rate: 1000, burst: 2000}}
+/// cache: {max_bytes: 64MiB}
+/// ```
+public struct GatewayConfiguration: Sendable {
+    public struct CORS: Sendable {
+        /// Origins allowed exactly (`*` allows any).
+        public var origins: [String] = []
+        public var methods: [String] = ["GET", "POST", "PUT", "DELETE"]
+        public var headers: [String] = ["Authorization", "Content-Type", "X-Api-Key", "Accept", "Accept-Language"]
+        public var maxAge: Int = 600
+    }
+
+    /// A token bucket: `rate` requests a second, bursts of up to `burst`.
+    public struct Rate: Sendable, Equatable {
+        public var rate: Double
+        public var burst: Double
+    }
+
+    public var cors = CORS()
+    /// The largest request body; 413 beyond.
+    public var maximumBodyBytes = 10 << 20
+    /// A request's head must arrive within this after the connection opens
+    /// (or the last response ends); slow clients are cut off.
+    public var headerTimeout: Duration = .seconds(10)
+    /// A keep-alive connection with no request for this long is closed.
+    public var idleTimeout: Duration = .seconds(60)
+    /// How long a call may take end to end before the gateway answers 504.
+    public var callTimeout: Duration = .seconds(60)
+    public var perKey = Rate(rate: 200, burst: 400)
+    public var perPlugin = Rate(rate: 2000, burst: 4000)
+    /// The result cache's bound, in bytes of cached responses.
+    public var cacheBytes = 64 << 20
+
+    public init() {}
+
+    /// Reads `path`.
+    /// - Throws: 101 when it is missing, 102 naming the first problem.
+    public static func load(path: String) throws(PaddockError) -> GatewayConfiguration {
+        guard let node = try YAMLParser().parse(contentsOf: path) else { return GatewayConfiguration() }
+        let diagnostics = YAMLDiagnostics()
+        let yaml = YAMLDecoder(node: node, diagnostics: diagnostics)
+        var configuration = GatewayConfiguration()
+        if yaml.expectMapping(known: ["cors", "limits", "rate_limits", "cache"]) {
+            if let cors = yaml.optional("cors"), cors.expectMapping(known: ["origins", "methods", "headers", "max_age"]) {
+                func strings(_ key: String) -> [String]? { cors.optional(key)?.items?.compactMap(\.string) }
+                configuration.cors.origins = strings("origins") ?? []
+                configuration.cors.methods = strings("methods")?.map { $0.uppercased() } ?? configuration.cors.methods
+                configuration.cors.headers = strings("headers") ?? configuration.cors.headers
+                configuration.cors.maxAge = cors.optional("max_age")?.int ?? configuration.cors.maxAge
+            }
+            if let limits = yaml.optional("limits"),
+                limits.expectMapping(known: ["body", "header_timeout", "idle_timeout", "call_timeout"])
+            {
+                if let body = limits.optional("body")?.decode(ByteSize.self) { configuration.maximumBodyBytes = body.bytes }
+                func seconds(_ key: String) -> Duration? { limits.optional(key)?.double.map { .milliseconds(Int64($0 * 1000)) } }
+                configuration.headerTimeout = seconds("header_timeout") ?? configuration.headerTimeout
+                configuration.idleTimeout = seconds("idle_timeout") ?? configuration.idleTimeout
+                configuration.callTimeout = seconds("call_timeout") ?? configuration.callTimeout
+            }
+            if let rates = yaml.optional("rate_limits"), rates.expectMapping(known: ["per_key", "per_plugin"]) {
+                func rate(_ key: String) -> Rate? {
+                    guard let entry = rates.optional(key), entry.expectMapping(known: ["rate", "burst"]),
+                        let rate = entry.required("rate")?.double
+                    else { return nil }
+                    return Rate(rate: rate, burst: entry.optional("burst")?.double ?? rate)
+                }
+                configuration.perKey = rate("per_key") ?? configuration.perKey
+                configuration.perPlugin = rate("per_plugin") ?? configuration.perPlugin
+            }
+            if let cache = yaml.optional("cache"), cache.expectMapping(known: ["max_bytes"]),
+                let bytes = cache.optional("max_bytes")?.decode(ByteSize.self)
+            {
+                configuration.cacheBytes = bytes.bytes
+            }
+        }
+        if let first = (diagnostics.errors + diagnostics.warnings).first {
+            throw PaddockError(first.code, "\(path): \(first.field ?? "document"): \(first.message)", field: first.field)
+        }
+        return configuration
+    }
+}

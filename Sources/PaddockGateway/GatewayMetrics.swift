@@ -1,0 +1,72 @@
+import PaddockCore
+import Prometheus
+
+/// The gateway's Prometheus metrics: requests by route, method and status,
+/// latency histograms by route, calls by plugin; and, at each scrape, the
+/// supervisor's per-plugin figures (restarts, deaths by code, memory,
+/// storage, calls served, state).
+final class GatewayMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private static let buckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5),
+        .seconds(5), .seconds(10), .seconds(30),
+    ]
+
+    private static func name(_ subsystem: String, _ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "paddock", subsystem: subsystem, metricName: metric, unitName: unit, helpText: help)
+    }
+
+    /// Counts one answered request and its latency.
+    func request(route: String, method: String, status: Int, duration: Duration) {
+        registry.makeCounter(
+            descriptor: Self.name("gateway", "requests", "total", "HTTP requests answered, by route, method and status"),
+            labels: [("route", route), ("method", method), ("status", String(status))]
+        ).increment()
+        registry.makeDurationHistogram(
+            descriptor: Self.name("gateway", "request_duration", "seconds", "Time to answer a request, by route"),
+            labels: [("route", route)], buckets: Self.buckets
+        ).record(duration)
+    }
+
+    /// Counts a call to a plugin (tool or endpoint) and its outcome code (0: success).
+    func pluginCall(_ plugin: String, kind: String, code: Int) {
+        registry.makeCounter(
+            descriptor: Self.name("gateway", "plugin_calls", "total", "Calls through the gateway, by plugin, kind and outcome code"),
+            labels: [("plugin", plugin), ("kind", kind), ("code", String(code))]
+        ).increment()
+    }
+
+    /// The text exposition, with the supervisor's figures (`metrics` control
+    /// method) refreshed first when it answers.
+    func exposition(supervisor: SupervisorClient) async -> [UInt8] {
+        let up = registry.makeGauge(descriptor: Self.name("gateway", "supervisor", "up", "1 when paddockd answers"))
+        if let plugins = try? await supervisor.json("metrics").arrayValue {
+            up.set(to: 1.0)
+            for plugin in plugins {
+                guard let id = plugin["id"]?.stringValue else { continue }
+                func gauge(_ metric: String, _ unit: String, _ help: String, _ key: String) {
+                    guard let value = plugin[key]?.numberValue else { return }
+                    registry.makeGauge(descriptor: Self.name("plugin", metric, unit, help), labels: [("plugin", id)]).set(to: value)
+                }
+                gauge("restarts", "total", "Restarts since the supervisor started", "restarts")
+                gauge("calls_served", "total", "Calls the plugin answered", "calls_served")
+                gauge("memory", "bytes", "Memory charged to the plugin's cgroup", "memory_bytes")
+                gauge("storage", "bytes", "Bytes the plugin stores", "storage_bytes")
+                gauge("storage_quota", "bytes", "The plugin's storage quota", "storage_quota")
+                gauge("running", "state", "1 while the plugin runs", "running")
+                if case .object(let deaths)? = plugin["deaths"] {
+                    for (code, count) in deaths {
+                        registry.makeGauge(
+                            descriptor: Self.name("plugin", "deaths", "total", "Plugin deaths by catalog code"),
+                            labels: [("plugin", id), ("code", code)]
+                        ).set(to: count.numberValue ?? 0)
+                    }
+                }
+            }
+        } else {
+            up.set(to: 0.0)
+        }
+        return registry.emitToBuffer()
+    }
+}

@@ -1,0 +1,121 @@
+import HTTPTypes
+import Hummingbird
+import PaddockCore
+
+/// Turns every error into the gateway's JSON error (unknown routes included)
+/// and records each request in the metrics.
+struct EdgeMiddleware: RouterMiddleware {
+    typealias Context = GatewayContext
+    let metrics: GatewayMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            response = try Self.gatewayError(error).response(from: request, context: context)
+        }
+        metrics.request(
+            route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: response.status.code,
+            duration: started.duration(to: .now))
+        return response
+    }
+
+    static func gatewayError(_ error: any Error) -> GatewayError {
+        switch error {
+        case let error as GatewayError: return error
+        case let error as PaddockError: return GatewayError(error)
+        case let error as HTTPError:
+            let code: PaddockError.Code = error.status == .methodNotAllowed ? .permissionDenied : .wrongFormat
+            let message =
+                switch error.status {
+                case .notFound: "there is no such route"
+                case .contentTooLarge: "the request body is too large"
+                default: error.body ?? error.status.reasonPhrase
+                }
+            return GatewayError(status: error.status, PaddockError(code, message))
+        default:
+            return GatewayError(status: .internalServerError, PaddockError(.handlerFailed, "the gateway failed: \(error)"))
+        }
+    }
+}
+
+/// CORS from the configuration: nothing is allowed by default. A preflight
+/// from an allowed origin is answered 204 with the allowed methods and
+/// headers; from any other origin it is refused (403, no CORS headers).
+struct CORSPolicy: RouterMiddleware {
+    typealias Context = GatewayContext
+    let cors: GatewayConfiguration.CORS
+
+    func allows(_ origin: String) -> Bool {
+        cors.origins.contains(origin) || cors.origins.contains("*")
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let origin = request.headers[.origin] else { return try await next(request, context) }
+        let preflight = request.method == .options && request.headers[.accessControlRequestMethod] != nil
+        guard allows(origin) else {
+            if preflight {
+                throw GatewayError(status: .forbidden, PaddockError(.permissionDenied, "the origin \(origin) is not allowed"))
+            }
+            return try await next(request, context)
+        }
+        var headers: HTTPFields = [.accessControlAllowOrigin: cors.origins.contains(origin) ? origin : "*", .vary: "Origin"]
+        if preflight {
+            headers[.accessControlAllowMethods] = cors.methods.joined(separator: ", ")
+            headers[.accessControlAllowHeaders] = cors.headers.joined(separator: ", ")
+            headers[.accessControlMaxAge] = String(cors.maxAge)
+            return Response(status: .noContent, headers: headers)
+        }
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            response = try EdgeMiddleware.gatewayError(error).response(from: request, context: context)
+        }
+        response.headers.append(contentsOf: headers)
+        return response
+    }
+}
+
+/// Requires an API key (`Authorization: Bearer KEY` or `X-Api-Key: KEY`):
+/// 401 without a valid one, 403 for a tenant key on admin routes; then the
+/// key's rate limit (429).
+struct KeyMiddleware: RouterMiddleware {
+    typealias Context = GatewayContext
+    let authenticator: Authenticator
+    let limits: TokenBuckets
+    let adminOnly: Bool
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        try await next(request, try await authenticated(request, context))
+    }
+
+    /// The context with its caller, checked.
+    func authenticated(_ request: Request, _ context: Context) async throws -> Context {
+        var context = context
+        if context.caller == nil {
+            guard let key = Authenticator.key(authorization: request.headers[.authorization], apiKey: request.headers[.apiKey]) else {
+                throw GatewayError(status: .unauthorized, PaddockError(.permissionDenied, "an API key is required: Authorization: Bearer KEY"))
+            }
+            guard let caller = try await authenticator.caller(for: key) else {
+                throw GatewayError(status: .unauthorized, PaddockError(.permissionDenied, "the API key is not valid (unknown or revoked)"))
+            }
+            if let wait = limits.take("key:" + caller.keyID) {
+                throw GatewayError(PaddockError(
+                    .rateLimited, "this key is over its rate limit", details: ["retry_after": String(Int(wait.rounded(.up)))]))
+            }
+            context.caller = caller
+        }
+        if adminOnly, context.caller?.kind != .admin {
+            throw GatewayError(PaddockError(.permissionDenied, "this route needs an admin key"))
+        }
+        return context
+    }
+}
+
+extension HTTPField.Name {
+    static let apiKey = HTTPField.Name("X-Api-Key")!
+    static let paddockCache = HTTPField.Name("X-Paddock-Cache")!
+}

@@ -1,0 +1,50 @@
+import PaddockCore
+import Synchronization
+
+/// What the gateway needs to know of a plugin before calling it (declared
+/// endpoints, public endpoints, cache TTLs), from the supervisor's `plugin`
+/// method, remembered for two seconds.
+final class PluginCatalog: Sendable {
+    private let supervisor: SupervisorClient
+    private let entries = Mutex<[String: (detail: JSONValue, until: ContinuousClock.Instant)]>([:])
+
+    init(supervisor: SupervisorClient) {
+        self.supervisor = supervisor
+    }
+
+    /// The plugin's description (`plugin` control method).
+    /// - Throws: 306 for an unknown plugin or an unreachable supervisor.
+    func detail(_ id: String) async throws -> JSONValue {
+        let now = ContinuousClock.now
+        if let known = entries.withLock({ $0[id] }), known.until > now { return known.detail }
+        let detail = try await supervisor.json("plugin", ["id": .string(id)])
+        entries.withLock { $0[id] = (detail, now + .seconds(2)) }
+        return detail
+    }
+
+    /// Forgets a plugin after a change through the gateway.
+    func forget(_ id: String) {
+        entries.withLock { $0[id] = nil }
+    }
+
+    /// The tool's `cache_ttl` in seconds, when it declares one.
+    func cacheTTL(_ id: String, tool: String) async throws -> Int? {
+        let tools = try await detail(id)["manifest"]?["tools"]?.arrayValue ?? []
+        for provider in tools {
+            for item in provider["items"]?.arrayValue ?? [] where item["name"]?.stringValue == tool {
+                if case .int(let seconds)? = item["cache_ttl"], seconds > 0 { return seconds }
+            }
+        }
+        return nil
+    }
+
+    /// The HTTP methods the plugin's manifest lets its endpoints serve.
+    func endpointMethods(_ id: String) async throws -> Set<String> {
+        let methods = try await detail(id)["manifest"]?["permission"]?["endpoints"]?.arrayValue ?? []
+        return Set(methods.compactMap(\.stringValue))
+    }
+
+    func publicEndpoints(_ id: String) async throws -> Bool {
+        try await detail(id)["public_endpoints"] == true
+    }
+}

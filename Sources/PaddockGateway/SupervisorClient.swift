@@ -1,0 +1,54 @@
+public import PaddockCore
+import PaddockSupervisor
+
+/// The gateway's connection to `paddockd`'s control socket. It connects on
+/// demand and again after the supervisor restarts; while the supervisor is
+/// down, a call fails at once with 306 instead of waiting.
+public actor SupervisorClient {
+    public let socketPath: String
+    private var client: ControlClient?
+
+    public init(socketPath: String) {
+        self.socketPath = socketPath
+    }
+
+    /// Calls a control method; `onChunk` receives streamed chunks.
+    /// - Throws: the supervisor's coded error; 306 when it cannot be reached
+    ///   or the connection breaks during the call.
+    public func call(
+        _ method: String, _ params: JSONValue = [:], onChunk: (@Sendable ([UInt8]) -> Void)? = nil
+    ) async throws -> [UInt8] {
+        let client = try await connected()
+        do {
+            return try await client.call(method, params, onChunk: onChunk)
+        } catch let error as PaddockError where !client.isConnected {
+            if self.client === client { self.client = nil }
+            throw PaddockError(
+                .pluginUnavailable, "the supervisor went away during the call (\(error.message))",
+                details: ["retry_after": "1"])
+        }
+    }
+
+    /// A call's result as JSON.
+    public func json(_ method: String, _ params: JSONValue = [:]) async throws -> JSONValue {
+        try JSONValue(parsing: try await call(method, params))
+    }
+
+    /// True when the supervisor answers now.
+    public func isReachable() async -> Bool {
+        (try? await call("list")) != nil
+    }
+
+    private func connected() async throws(PaddockError) -> ControlClient {
+        if let client, client.isConnected { return client }
+        client?.close()
+        client = nil
+        guard let fresh = await ControlClient.connect(socketPath: socketPath) else {
+            throw PaddockError(
+                .pluginUnavailable, "the supervisor is not reachable at \(socketPath); it may be restarting",
+                details: ["retry_after": "1"])
+        }
+        client = fresh
+        return fresh
+    }
+}

@@ -1,0 +1,106 @@
+import Crypto
+public import PaddockCore
+
+/// The gateway's API keys in `paddock.db`. A key is `pdk_<id>_<secret>`:
+/// the id finds the row, and only a SHA-256 of the secret is stored,
+/// compared in constant time. The key itself is shown once, at creation.
+/// Not thread-safe: one actor owns it.
+public final class APIKeys {
+    public enum Kind: String, Sendable {
+        /// Management routes, and everything a tenant key may do in any tenant.
+        case admin
+        /// Tool calls, endpoints and settings within one tenant.
+        case tenant
+    }
+
+    public struct Record: Sendable, Equatable {
+        public var id: String
+        public var kind: Kind
+        public var tenant: String?
+        /// Seconds since 1970.
+        public var createdAt: Int64
+        public var lastUsedAt: Int64?
+        public var revoked: Bool
+    }
+
+    private let database: Database
+
+    /// Keys over `database`, whose schema ``Schema/migrations`` made.
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// Makes a key.
+    /// - Returns: its record, and the key (never stored, never shown again).
+    /// - Throws: 101 for a tenant key without a tenant; 102 for a tenant name that is not `[a-z0-9-]`.
+    public func create(kind: Kind, tenant: String?) throws(PaddockError) -> (record: Record, key: String) {
+        if kind == .tenant {
+            guard let tenant, !tenant.isEmpty else {
+                throw PaddockError(.configurationMissing, "a tenant key needs its tenant", field: "tenant")
+            }
+            try Self.checkTenant(tenant)
+        }
+        var generator = SystemRandomNumberGenerator()
+        let id = (0..<6).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexString
+        let secret = (0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexString
+        let stored = kind == .tenant ? tenant : nil
+        try database.query(
+            "INSERT INTO api_keys (id, hash, kind, tenant) VALUES (?, ?, ?, ?)",
+            [.text(id), .blob(Self.digest(secret)), .text(kind.rawValue), stored.map(Database.Value.text) ?? .null])
+        guard let record = try record(id) else { throw PaddockError(.fileLimitExceeded, "the key was not recorded") }
+        return (record, "pdk_\(id)_\(secret)")
+    }
+
+    /// The live key `key` is, or nil (unknown, malformed or revoked); marks it used.
+    public func verify(_ key: String) throws(PaddockError) -> Record? {
+        let parts = key.split(separator: "_", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "pdk", let record = try record(String(parts[1])), !record.revoked,
+            let row = try database.query("SELECT hash FROM api_keys WHERE id = ?", [.text(record.id)]).first,
+            let expected = row[0].blob
+        else { return nil }
+        let actual = Self.digest(String(parts[2]))
+        // Constant time: every byte is compared whatever the first difference.
+        guard expected.count == actual.count, zip(expected, actual).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else { return nil }
+        try database.query("UPDATE api_keys SET last_used_at = unixepoch() WHERE id = ?", [.text(record.id)])
+        return record
+    }
+
+    /// Every key, oldest first (never the keys themselves).
+    public func all() throws(PaddockError) -> [Record] {
+        try database.query("SELECT id, kind, tenant, created_at, last_used_at, revoked_at FROM api_keys ORDER BY created_at, id")
+            .compactMap(Self.record)
+    }
+
+    /// Revokes a key; it stops working at once.
+    /// - Throws: 101 when there is no such key.
+    public func revoke(_ id: String) throws(PaddockError) {
+        guard let record = try record(id) else {
+            throw PaddockError(.configurationMissing, "there is no API key \(id)", field: "id")
+        }
+        if !record.revoked { try database.query("UPDATE api_keys SET revoked_at = unixepoch() WHERE id = ?", [.text(id)]) }
+    }
+
+    /// Tenant names: 1–64 of `[a-z0-9-]`.
+    public static func checkTenant(_ tenant: String) throws(PaddockError) {
+        guard (1...64).contains(tenant.utf8.count),
+            tenant.utf8.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") })
+        else {
+            throw PaddockError(.wrongFormat, "a tenant is 1 to 64 of a-z, 0-9 and '-', not '\(tenant)'", field: "tenant")
+        }
+    }
+
+    private func record(_ id: String) throws(PaddockError) -> Record? {
+        try database.query(
+            "SELECT id, kind, tenant, created_at, last_used_at, revoked_at FROM api_keys WHERE id = ?", [.text(id)]
+        ).first.flatMap(Self.record)
+    }
+
+    private static func record(_ row: [Database.Value]) -> Record? {
+        guard let id = row[0].text, let kind = row[1].text.flatMap(Kind.init(rawValue:)), let created = row[3].integer else { return nil }
+        return Record(id: id, kind: kind, tenant: row[2].text, createdAt: created, lastUsedAt: row[4].integer, revoked: row[5].integer != nil)
+    }
+
+    private static func digest(_ secret: String) -> [UInt8] {
+        Array(SHA256.hash(data: Array(secret.utf8)))
+    }
+}

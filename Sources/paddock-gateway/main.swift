@@ -1,0 +1,36 @@
+import ArgumentParser
+import Glibc
+import Hummingbird
+import PaddockCore
+import PaddockGateway
+
+/// `paddock-gateway --supervisor DATA/paddockd.sock --listen 127.0.0.1:8080 [--config gateway.yaml]`
+@main
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "paddock-gateway", abstract: "Serve paddockd's plugins over HTTP.")
+
+    @Option(help: "paddockd's control socket.") var supervisor: String = "./.paddock/paddockd.sock"
+    @Option(help: "HOST:PORT to listen on (port 0: any free port, printed on start).") var listen: String = "127.0.0.1:8080"
+    @Option(help: "A gateway.yaml: CORS, limits, rate limits, cache.") var config: String?
+
+    func run() async throws {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+            throw ValidationError("--listen is HOST:PORT, not \(listen)")
+        }
+        let host = String(listen[..<colon])
+        let settings: GatewayConfiguration
+        do {
+            settings = try config.map(GatewayConfiguration.load) ?? GatewayConfiguration()
+        } catch {
+            print("error \(error.code.rawValue): \(error.message)")
+            throw ExitCode.failure
+        }
+        let gateway = Gateway(configuration: settings, supervisorSocket: supervisor)
+        let application = gateway.application(host: host, port: port) { channel in
+            print("paddock-gateway listening on http://\(host):\(channel.localAddress?.port ?? port)")
+            fflush(nil)
+        }
+        try await application.runService()
+    }
+}
