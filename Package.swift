@@ -147,6 +147,7 @@ let package = Package(
             name: "PaddockStorageTests",
             dependencies: ["PaddockStorage", "PaddockTestSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        .testTarget(name: "PaddockGatewayTests", dependencies: ["PaddockCore", "PaddockTestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSeccomp", "CYAML", "CSQLite"]),
         .testTarget(name: "PaddockCLITests", dependencies: ["PaddockCore", "PaddockTestSupport", "paddock"]),
         .testTarget(

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import PaddockCore
 
 /// Turns every error into the gateway's JSON error (unknown routes included)
@@ -26,6 +27,10 @@ struct EdgeMiddleware: RouterMiddleware {
         switch error {
         case let error as GatewayError: return error
         case let error as PaddockError: return GatewayError(error)
+        case let error as NIOTooManyBytesError:
+            return GatewayError(status: .contentTooLarge, PaddockError(
+                .wrongFormat, "the request body is larger than \(error.maxBytes ?? 0) bytes",
+                details: ["limit": String(error.maxBytes ?? 0)]))
         case let error as HTTPError:
             let code: PaddockError.Code = error.status == .methodNotAllowed ? .permissionDenied : .wrongFormat
             let message =

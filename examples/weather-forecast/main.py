@@ -6,8 +6,9 @@ this module, finds `plugin` and serves its handlers.
 
 from paddock_plugin import Plugin
 
-from endpoints.weather import current_weather, weather
+from endpoints.weather import check_credentials, current_weather, weather
 
 plugin = Plugin()
 plugin.endpoint("GET", "/weather")(weather)
 plugin.tool("current_weather")(current_weather)
+plugin.credentials(check_credentials)

@@ -16,7 +16,7 @@ ATTEMPTS = 4
 FIRST_DELAY = 0.1
 
 
-def fetch(city, settings, context):
+def fetch(city, settings, context, attempts=ATTEMPTS):
     base = settings.get("api_base")
     key = settings.get("api_key")
     if not key:
@@ -24,7 +24,7 @@ def fetch(city, settings, context):
     query = urllib.parse.urlencode({"city": city, "units": settings.get("units", "metric")})
     request = urllib.request.Request(f"{base.rstrip('/')}/v1/current?{query}", headers={"Authorization": f"Bearer {key}"})
     delay = FIRST_DELAY
-    for attempt in range(1, ATTEMPTS + 1):
+    for attempt in range(1, attempts + 1):
         try:
             with urllib.request.urlopen(request, timeout=5) as response:
                 return json.load(response)
@@ -35,11 +35,11 @@ def fetch(city, settings, context):
         except (urllib.error.URLError, TimeoutError, OSError) as error:
             reason = str(getattr(error, "reason", error))
         context.log("weather service failed", level="warn", attempt=attempt, reason=reason)
-        if attempt < ATTEMPTS:
+        if attempt < attempts:
             context.check_cancelled()
             time.sleep(delay)
             delay *= 2
-    raise UpstreamError(f"the weather service kept failing ({reason}) after {ATTEMPTS} attempts", {"attempts": ATTEMPTS, "reason": reason})
+    raise UpstreamError(f"the weather service kept failing ({reason}) after {attempts} attempts", {"attempts": attempts, "reason": reason})
 
 
 def weather(request, context):
@@ -50,3 +50,14 @@ def weather(request, context):
 def current_weather(params, context):
     """The current_weather tool."""
     return fetch(params["city"], context.settings, context)
+
+
+def check_credentials(credentials, context):
+    """The seed's "test connection": one request to the weather service with
+    the given api_key. True, or a message saying what is wrong."""
+    settings = dict(context.settings, **credentials)
+    try:
+        fetch("London", settings, context, attempts=1)
+    except PluginError as error:
+        return error.message
+    return True
