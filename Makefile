@@ -2,16 +2,18 @@
 # Debian bookworm machine as root: `deps` installs what the build needs.
 
 SWIFT      ?= swift
-APT_PKGS   := libseccomp-dev libyaml-dev libsqlite3-dev pkg-config gcc libc6-dev python3 util-linux
+APT_PKGS   := libseccomp-dev libyaml-dev libsqlite3-dev pkg-config gcc libc6-dev python3 python3-venv curl util-linux
 PC_MODULES := libseccomp yaml-0.1 sqlite3
 # Tools the tests run for real: a C compiler for the sandbox probe, Debian's
 # python3 (a plugin under a dropped uid cannot read a pyenv shim), setpriv.
-TOOLS      := /usr/bin/cc /usr/bin/python3 /usr/bin/setpriv
+TOOLS      := /usr/bin/cc /usr/bin/python3 /usr/bin/setpriv /usr/bin/curl
 BIN        := .build/debug
 RELEASE    := .build/release
 PROFILE    := sandbox-profiles/default.yaml
+# schemathesis (from PyPI) for the API conformance run, in a venv of its own.
+VENV       := .build/api-venv
 
-.PHONY: deps build test run bench lint clean
+.PHONY: deps build test api-test run bench lint clean
 
 ## deps: install the system libraries (idempotent, silent when present)
 deps:
@@ -34,6 +36,14 @@ test: deps
 	# Serially: the tests spawn real sandboxed processes and measure deadlines;
 	# on two cores, parallel suites starve each other.
 	$(SWIFT) test --no-parallel
+	$(MAKE) api-test
+
+## api-test: schemathesis against docs/openapi.yaml and a live gateway with
+## the examples: no 5xx, and every response fits the description
+api-test: deps
+	@[ -x $(VENV)/bin/st ] || { /usr/bin/python3 -m venv $(VENV) && $(VENV)/bin/pip install -q schemathesis; }
+	$(SWIFT) build --product paddock-gateway
+	Tests/api/schemathesis.sh $(BIN) $(VENV)
 
 ## run: the embedded default: validate every example, then run each under
 ## the sandbox with `paddock run` and print the results (the weather plugin

@@ -25,6 +25,8 @@ public struct GatewayError: HTTPResponseError, Sendable {
         case .rateLimited:
             status = .tooManyRequests
             retryAfter = Int(error.details["retry_after"] ?? "") ?? 1
+        case .pluginUnavailable where error.details["reason"] == "not_installed":
+            status = .notFound
         case .pluginUnavailable:
             status = .serviceUnavailable
             retryAfter = Int(error.details["retry_after"] ?? "") ?? 1

@@ -266,7 +266,7 @@ public actor Daemon {
     }
 
     static func notInstalled(_ id: String) -> PaddockError {
-        PaddockError(.pluginUnavailable, "no plugin named \(id) is installed")
+        PaddockError(.pluginUnavailable, "no plugin named \(id) is installed", details: ["reason": "not_installed"])
     }
 }
 

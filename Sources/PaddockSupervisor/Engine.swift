@@ -229,7 +229,9 @@ public actor Engine {
     }
 
     private func runtime(_ id: String) throws(PaddockError) -> PluginRuntime {
-        guard let runtime = runtimes[id] else { throw PaddockError(.pluginUnavailable, "no plugin named \(id) is loaded") }
+        guard let runtime = runtimes[id] else {
+            throw PaddockError(.pluginUnavailable, "no plugin named \(id) is loaded", details: ["reason": "not_installed"])
+        }
         return runtime
     }
 
