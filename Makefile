@@ -13,7 +13,7 @@ PROFILE    := sandbox-profiles/default.yaml
 # schemathesis (from PyPI) for the API conformance run, in a venv of its own.
 VENV       := .build/api-venv
 
-.PHONY: deps build test api-test run bench lint clean
+.PHONY: deps build test api-test run demo bench lint clean
 
 ## deps: install the system libraries (idempotent, silent when present)
 deps:
@@ -45,10 +45,16 @@ api-test: deps
 	$(SWIFT) build --product paddock-gateway
 	Tests/api/schemathesis.sh $(BIN) $(VENV)
 
-## run: the embedded default: validate every example, then run each under
-## the sandbox with `paddock run` and print the results (the weather plugin
-## talks to a stand-in weather service on 127.0.0.1)
+## run: Paddock's main job: `paddock up` starts paddockd and paddock-gateway
+## on 127.0.0.1:8080 with the examples installed and active, prints an admin
+## key and a curl line to try; Ctrl-C stops both
 run: build
+	$(BIN)/paddock up --data .paddock --listen 127.0.0.1:8080
+
+## demo: the embedded default, no daemon: validate every example, then run
+## each under the sandbox with `paddock run` and print the results (the
+## weather plugin talks to a stand-in weather service on 127.0.0.1)
+demo: build
 	@status=0; for dir in examples/*/; do \
 		$(BIN)/paddock validate "$$dir" || status=1; \
 	done; exit $$status

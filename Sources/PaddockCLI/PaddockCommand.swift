@@ -8,7 +8,7 @@ public struct PaddockCommand: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self, InitCommand.self, RunCommand.self, InstallCommand.self, ActivateCommand.self,
             DeactivateCommand.self, UninstallCommand.self, SettingsCommand.self, ListCommand.self, StatusCommand.self,
-            InvokeCommand.self, LogsCommand.self, StorageCommand.self, AuditCommand.self, KeysCommand.self,
+            InvokeCommand.self, LogsCommand.self, StorageCommand.self, AuditCommand.self, KeysCommand.self, UpCommand.self,
         ]
     )
 

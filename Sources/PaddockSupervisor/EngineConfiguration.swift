@@ -59,11 +59,8 @@ public struct EngineConfiguration: Sendable {
         guard access(launcher, X_OK) == 0 else {
             throw PaddockError(.dependencyUnavailable, "paddock-sandbox not found at \(launcher); set PADDOCK_LAUNCHER")
         }
-        let roots = ancestors(of: binDirectory) + ancestors(of: realPath(".") ?? ".")
         func find(_ variable: String, _ relative: String, _ marker: String) throws(PaddockError) -> String {
-            if let value = environment(variable) { return value }
-            for root in roots where access(root + "/" + relative + "/" + marker, R_OK) == 0 { return root + "/" + relative }
-            throw PaddockError(.dependencyUnavailable, "\(relative)/ not found above \(binDirectory); set \(variable)")
+            try locate(variable, relative, marker: marker)
         }
         let python = environment("PADDOCK_PYTHON") ?? "/usr/bin/python3"
         guard let interpreter = realPath(python) else {
@@ -76,6 +73,20 @@ public struct EngineConfiguration: Sendable {
             pythonSDK: try find("PADDOCK_SDK", "sdk/python", "paddock_plugin/__init__.py"),
             python: interpreter
         )
+    }
+
+    /// `$variable`, or the folder `relative` (holding `marker`) in the first
+    /// ancestor of this executable's directory, or of the working directory, that has it.
+    /// - Throws: 105 when there is none.
+    public static func locate(_ variable: String, _ relative: String, marker: String) throws(PaddockError) -> String {
+        if let value = environment(variable) { return value }
+        let executable = realPath("/proc/self/exe") ?? "."
+        let binDirectory = String(executable[..<(executable.lastIndex(of: "/") ?? executable.endIndex)])
+        for root in ancestors(of: binDirectory) + ancestors(of: realPath(".") ?? ".")
+        where access(root + "/" + relative + "/" + marker, R_OK) == 0 {
+            return root + "/" + relative
+        }
+        throw PaddockError(.dependencyUnavailable, "\(relative)/ not found above \(binDirectory); set \(variable)")
     }
 
     private static func environment(_ name: String) -> String? {

@@ -35,6 +35,14 @@ struct GatewayTests {
         #expect(posted.status == 405 && posted.json?["code"] == 104, "\(posted.text)")
         let missing = try gateway.request("GET", "/e/weather-forecast/weather", key: acme)
         #expect(missing.status == 400 && missing.json?["code"] == 101)
+        // Public endpoints (webhooks) need no key once the operator says so.
+        let opened = try gateway.request("PUT", "/v1/plugins/weather-forecast/settings", key: gateway.admin, body: #"{"public_endpoints": true}"#)
+        #expect(opened.status == 200, "\(opened.text)")
+        #expect(try gateway.request("GET", "/e/weather-forecast/weather?city=Oslo").status == 200)
+        #expect(try gateway.request("PUT", "/v1/plugins/weather-forecast/settings", key: acme, body: #"{"public_endpoints": false}"#).status == 403)
+        _ = try gateway.request("PUT", "/v1/plugins/weather-forecast/settings", key: gateway.admin, body: #"{"public_endpoints": false}"#)
+        #expect(try gateway.request("GET", "/e/weather-forecast/weather?city=Oslo").status == 401)
+        #expect(try gateway.request("GET", "/e/no-such-plugin/x", key: acme).status == 404)
 
         // A tenant's settings: secrets never echoed; other tenants and tenant keys on admin routes refused.
         let path = "/v1/tenants/acme/plugins/weather-forecast/settings"
@@ -221,5 +229,42 @@ struct GatewayTests {
             }
         }
         #expect(limited?.json?["code"] == 206 && limited?.headers["retry-after"] != nil, "\(String(describing: limited?.text))")
+    }
+}
+
+/// `paddock up`: both processes, the examples, a first admin key, a clean stop.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct UpCommandTests {
+    @Test func upServesTheExamplesWithThePrintedKeyAndStopsBothOnSIGTERM() throws {
+        let data = "/tmp/paddock-up-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let up = try Background(ProcessRunner.product("paddock"), ["up", "--data", data, "--listen", "127.0.0.1:0"])
+        var key: String?
+        var url: String?
+        var output: [String] = []
+        while key == nil || url == nil {
+            let line = up.nextLine()
+            output.append(line)
+            guard !line.isEmpty || output.count < 40 else { break }
+            if let range = line.range(of: "Admin key (shown only now): ") { key = String(line[range.upperBound...]) }
+            if let range = line.range(of: "the gateway on http://127.0.0.1:") { url = String(line[range.upperBound...]) }
+        }
+        guard let key, let port = url.flatMap({ Int($0) }) else {
+            Issue.record("no key or address in: \(output)")
+            up.stop()
+            return
+        }
+        let words = try HTTPConnection.request(
+            port: port, "POST", "/v1/plugins/text-tools/tools/word_count", headers: ["Authorization": "Bearer \(key)"],
+            body: #"{"text": "hello paddock"}"#)
+        #expect(words.status == 200 && words.json?["words"] == 2, "\(words.text)")
+        let plugins = try HTTPConnection.request(port: port, "GET", "/v1/plugins", headers: ["Authorization": "Bearer \(key)"])
+        let ids = plugins.json?["plugins"]?.arrayValue?.compactMap { $0["id"]?.stringValue }.sorted()
+        #expect(ids == ["echo-swift", "mini-llm", "notes", "text-tools", "weather-forecast"], "\(plugins.text)")
+        #expect(try HTTPConnection.request(port: port, "GET", "/e/echo-swift/hello?name=Ada", headers: ["Authorization": "Bearer \(key)"]).json?["greeting"] == "Hello, Ada!")
+
+        kill(up.pid, SIGTERM)
+        #expect(up.wait() == 0)
+        #expect((try? HTTPConnection(port: port, timeout: 1)) == nil, "the gateway stopped with it")
+        #expect(access(data + "/paddockd.sock", F_OK) != 0, "paddockd stopped and removed its socket")
     }
 }

@@ -1,0 +1,126 @@
+import Dispatch
+import Foundation
+import Glibc
+import PaddockCore
+
+/// A process `paddock up` starts and stops: posix_spawn, standard input from
+/// /dev/null, standard output to a file or to a pipe read line by line.
+/// Unchecked Sendable: `paddock up` touches each one from one task at a time.
+final class ChildProcess: @unchecked Sendable {
+    let name: String
+    let pid: pid_t
+    private let output: FileHandle?
+    private var buffer: [UInt8] = []
+    private var exited = false
+
+    /// - Parameters:
+    ///   - output: a file for its standard output and error, when not captured.
+    ///   - capture: read its standard output here with ``nextLine()`` (its errors pass through).
+    init(_ path: String, _ arguments: [String], output file: String? = nil, capture: Bool = false) throws {
+        name = (path as NSString).lastPathComponent
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        var pipeEnds: [Int32] = [-1, -1]
+        if capture {
+            guard pipe(&pipeEnds) == 0 else { throw PaddockError(.fileLimitExceeded, "cannot make a pipe for \(path)") }
+            posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
+            posix_spawn_file_actions_addclose(&actions, pipeEnds[0])
+            posix_spawn_file_actions_addclose(&actions, pipeEnds[1])
+        } else if let file {
+            posix_spawn_file_actions_addopen(&actions, 1, file, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
+        // The calling thread is a task-pool thread with signals blocked (and
+        // `up` ignores SIGINT/SIGTERM): the child starts with none blocked
+        // and their default handling, so that SIGTERM stops it.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for number in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, number) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+        if capture { close(pipeEnds[1]) }
+        guard spawned == 0 else {
+            if capture { close(pipeEnds[0]) }
+            throw PaddockError(.dependencyUnavailable, "cannot start \(path): \(String(cString: strerror(spawned)))")
+        }
+        self.pid = pid
+        output = capture ? FileHandle(fileDescriptor: pipeEnds[0], closeOnDealloc: true) : nil
+    }
+
+    /// The next line of its captured output, or nil at its end.
+    func nextLine() -> String? {
+        guard let output else { return nil }
+        while true {
+            if let newline = buffer.firstIndex(of: 0x0A) {
+                defer { buffer.removeFirst(newline + 1) }
+                return String(decoding: buffer[..<newline], as: UTF8.self)
+            }
+            let chunk = output.availableData
+            guard !chunk.isEmpty else { return nil }
+            buffer += chunk
+        }
+    }
+
+    var isRunning: Bool {
+        guard !exited else { return false }
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == pid { exited = true }
+        return !exited
+    }
+
+    /// SIGTERM, then SIGKILL if it has not exited within five seconds.
+    func terminate() {
+        guard isRunning else { return }
+        kill(pid, SIGTERM)
+        for _ in 0..<100 {
+            guard isRunning else { return }
+            usleep(50_000)
+        }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        exited = true
+    }
+
+    /// Waits for SIGINT or SIGTERM (nil), or for one of `children` to exit (its name).
+    static func waitForSignalOrExit(_ children: [ChildProcess]) async -> String? {
+        let signals = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.resume()
+            return source
+        }
+        let received = AsyncStream<Void> { continuation in
+            for source in signals { source.setEventHandler { continuation.yield() } }
+        }
+        return await withTaskGroup(of: String?.self) { group in
+            group.addTask {
+                for await _ in received { return nil }
+                return nil
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    if let ended = children.first(where: { !$0.isRunning }) { return ended.name }
+                    try? await Task.sleep(for: .milliseconds(200))
+                }
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            for source in signals { source.cancel() }
+            return first
+        }
+    }
+}

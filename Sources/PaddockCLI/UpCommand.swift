@@ -1,0 +1,116 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Glibc
+import PaddockCore
+import PaddockSupervisor
+
+/// `paddock up`: the supervisor and the gateway as two processes, the
+/// examples installed and active, and a first admin key with a curl line to
+/// try. Runs until SIGINT or SIGTERM, then stops both.
+struct UpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Start paddockd and paddock-gateway with the examples installed, and print an admin key to try them with.")
+
+    @Option(help: "The data directory (default: $PADDOCK_DATA or ./.paddock).") var data: String?
+    @Option(help: "HOST:PORT for the gateway (port 0: any free port).") var listen: String = "127.0.0.1:8080"
+    @Option(help: "A gateway.yaml: CORS, limits, rate limits, cache.") var config: String?
+
+    func run() async throws {
+        let options = try DaemonOptions.parse(data.map { ["--data", $0] } ?? [])
+        let directory = options.directory
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        chmod(directory, 0o711)
+        let binaries = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
+        let examples = try EngineConfiguration.locate("PADDOCK_EXAMPLES", "examples", marker: "text-tools/manifest.yaml")
+
+        var children: [ChildProcess] = []
+        func stopAll() {
+            for child in children.reversed() { child.terminate() }
+        }
+        do {
+            let daemon = try ChildProcess(binaries + "/paddockd", ["--data", directory], output: directory + "/paddockd.out")
+            children.append(daemon)
+            try await waitForDaemon(options, daemon)
+            let upstream = try ChildProcess(
+                "/usr/bin/python3", [examples + "/weather-forecast/dev/fake_upstream.py"], capture: true)
+            children.append(upstream)
+            let upstreamPort = upstream.nextLine() ?? ""
+            try await installExamples(options, examples, weather: "http://127.0.0.1:\(upstreamPort)")
+            let key = try await firstAdminKey(options)
+
+            var arguments = ["--supervisor", directory + "/paddockd.sock", "--listen", listen]
+            if let config { arguments += ["--config", config] }
+            let gateway = try ChildProcess(binaries + "/paddock-gateway", arguments, capture: true)
+            children.append(gateway)
+            var url: String?
+            while url == nil, let line = gateway.nextLine() {
+                if let range = line.range(of: "listening on ") { url = String(line[range.upperBound...]) }
+            }
+            guard let url else { throw PaddockError(.pluginUnavailable, "paddock-gateway did not start; see its output above") }
+            printBanner(url: url, key: key, directory: directory)
+            let ended = await ChildProcess.waitForSignalOrExit(children)
+            stopAll()
+            if let ended { throw PaddockError(.pluginCrashed, "\(ended) exited; stopped the others") }
+        } catch let error as PaddockError {
+            stopAll()
+            FileHandle.standardError.write(Data("error \(error.code.rawValue): \(error.message)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    private func waitForDaemon(_ options: DaemonOptions, _ daemon: ChildProcess) async throws {
+        for _ in 0..<200 {
+            if ControlClient.isServing(options.directory + "/paddockd.sock") { return }
+            guard daemon.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw PaddockError(.pluginUnavailable, "paddockd did not start; see \(options.directory)/paddockd.out")
+    }
+
+    /// Installs and activates each example not installed yet; the weather
+    /// plugin talks to the stand-in weather service.
+    private func installExamples(_ options: DaemonOptions, _ examples: String, weather: String) async throws {
+        let client = try await ControlClient.connect(dataDirectory: options.directory)
+        defer { client.close() }
+        let installed = Set((try JSONValue(parsing: try await client.call("list")).arrayValue ?? []).compactMap { $0["id"]?.stringValue })
+        for name in ["text-tools", "notes", "mini-llm", "echo-swift", "weather-forecast"] where !installed.contains(name) {
+            do {
+                _ = try await client.call("install", ["directory": .string(examples + "/" + name)])
+                if name == "weather-forecast" {
+                    _ = try await client.call("settings", ["id": .string(name), "set": ["api_base": .string(weather), "api_key": "test-key"]])
+                }
+                _ = try await client.call("activate", ["id": .string(name)])
+                print("installed and activated \(name)")
+            } catch let error as PaddockError {
+                print("skipped \(name): error \(error.code.rawValue): \(error.message)")
+            }
+        }
+    }
+
+    /// A new admin key when there is none yet; nil when one exists (keys are shown once).
+    private func firstAdminKey(_ options: DaemonOptions) async throws -> String? {
+        let client = try await ControlClient.connect(dataDirectory: options.directory)
+        defer { client.close() }
+        let keys = try JSONValue(parsing: try await client.call("keys.list")).arrayValue ?? []
+        guard !keys.contains(where: { $0["kind"] == "admin" && $0["revoked"] == false }) else { return nil }
+        return try JSONValue(parsing: try await client.call("keys.create", ["kind": "admin"]))["key"]?.stringValue
+    }
+
+    private func printBanner(url: String, key: String?, directory: String) {
+        let shown = key ?? "<an admin key; this data directory has one already: paddock keys create --admin --data \(directory)>"
+        print("""
+
+            Paddock is up: paddockd on \(directory)/paddockd.sock, the gateway on \(url)
+            Admin key (shown only now): \(shown)
+
+            Try:
+              curl -s -X POST \(url)/v1/plugins/text-tools/tools/word_count -H 'Authorization: Bearer \(shown)' -d '{"text": "hello paddock"}'
+              curl -s \(url)/v1/plugins -H 'Authorization: Bearer \(shown)'
+
+            Ctrl-C stops both.
+            """)
+        fflush(nil)
+    }
+}
