@@ -19,7 +19,7 @@ public struct Gateway: Sendable {
 
     public init(configuration: GatewayConfiguration, supervisorSocket: String) {
         self.configuration = configuration
-        supervisor = SupervisorClient(socketPath: supervisorSocket)
+        supervisor = SupervisorClient(socketPath: supervisorSocket, timeout: configuration.callTimeout)
         authenticator = Authenticator(supervisor: supervisor)
         catalog = PluginCatalog(supervisor: supervisor)
         keyLimits = TokenBuckets(rate: configuration.perKey.rate, burst: configuration.perKey.burst)
@@ -132,12 +132,5 @@ public struct Gateway: Sendable {
         guard context.caller?.mayAct(in: tenant) == true else {
             throw GatewayError(PaddockError(.permissionDenied, "this key may not act for tenant \(tenant)"))
         }
-    }
-}
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

@@ -6,10 +6,13 @@ import PaddockSupervisor
 /// down, a call fails at once with 306 instead of waiting.
 public actor SupervisorClient {
     public let socketPath: String
+    /// How long a call may wait for the supervisor's answer (then 204).
+    public let timeout: Duration
     private var client: ControlClient?
 
-    public init(socketPath: String) {
+    public init(socketPath: String, timeout: Duration = .seconds(60)) {
         self.socketPath = socketPath
+        self.timeout = timeout
     }
 
     /// Calls a control method; `onChunk` receives streamed chunks.
@@ -20,7 +23,7 @@ public actor SupervisorClient {
     ) async throws -> [UInt8] {
         let client = try await connected()
         do {
-            return try await client.call(method, params, onChunk: onChunk)
+            return try await client.call(method, params, timeout: timeout, onChunk: onChunk)
         } catch let error as PaddockError where !client.isConnected {
             if self.client === client { self.client = nil }
             throw PaddockError(
@@ -47,6 +50,11 @@ public actor SupervisorClient {
             throw PaddockError(
                 .pluginUnavailable, "the supervisor is not reachable at \(socketPath); it may be restarting",
                 details: ["retry_after": "1"])
+        }
+        if let client, client.isConnected {
+            // Another call connected while this one did.
+            fresh.close()
+            return client
         }
         client = fresh
         return fresh

@@ -45,8 +45,12 @@ public final class ControlClient: Sendable {
     }
 
     /// Calls a control method; `onChunk` receives streamed chunks.
-    public func call(_ method: String, _ params: JSONValue = .object([:]), onChunk: (@Sendable ([UInt8]) -> Void)? = nil) async throws -> [UInt8] {
-        try await peer.call(method, params: params.jsonBytes, onChunk: onChunk).get()
+    /// - Parameter timeout: fail with 204 when there is no answer by then.
+    public func call(
+        _ method: String, _ params: JSONValue = .object([:]), timeout: Duration? = nil,
+        onChunk: (@Sendable ([UInt8]) -> Void)? = nil
+    ) async throws -> [UInt8] {
+        try await peer.call(method, params: params.jsonBytes, timeout: timeout.map(TimeAmount.init), onChunk: onChunk).get()
     }
 
     public func close() {
