@@ -41,7 +41,7 @@ test: deps
 ## api-test: schemathesis against docs/openapi.yaml and a live gateway with
 ## the examples: no 5xx, and every response fits the description
 api-test: deps
-	@[ -x $(VENV)/bin/st ] || { /usr/bin/python3 -m venv $(VENV) && $(VENV)/bin/pip install -q schemathesis; }
+	@[ -x $(VENV)/bin/st ] || { /usr/bin/python3 -m venv $(VENV) && $(VENV)/bin/pip install -q schemathesis==4.32.5; }
 	$(SWIFT) build --product paddock-gateway
 	Tests/api/schemathesis.sh $(BIN) $(VENV)
 

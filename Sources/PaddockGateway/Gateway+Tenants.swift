@@ -2,7 +2,8 @@ import Hummingbird
 import PaddockCore
 
 /// `/v1/tenants/{tenant}/plugins/{id}/settings[/test]`: a tenant's settings
-/// and credentials (secrets never echoed back) and the seed's "test connection".
+/// and credentials as one JSON object (secrets never echoed back: `********`)
+/// and the seed's "test connection".
 extension Gateway {
     func tenantSettings(_ request: Request, _ context: GatewayContext, set: Bool) async throws -> Response {
         let tenant = try context.parameters.require("tenant")
@@ -13,7 +14,7 @@ extension Gateway {
             let body = try await jsonBody(request)
             params["set"] = body["settings"] ?? body
         }
-        return Self.json(["tenant": .string(tenant), "plugin": .string(id), "settings": try await supervisor.json("settings", .object(params))])
+        return try await relay("settings", .object(params))
     }
 
     /// `{"credentials"?: {...}}` to test those, else the tenant's stored ones:
