@@ -18,7 +18,8 @@ enum AcceptLanguage {
     /// `zh-CN` → `zh_Hans`, `zh-TW` → `zh_Hant`, `en` → `en_US`, `pt-BR` → `pt_BR`.
     private static func manifestLocales(_ tag: String) -> [String] {
         let parts = tag.split(separator: "-").map(String.init)
-        let language = parts[0].lowercased()
+        guard let first = parts.first, first.allSatisfy({ $0.isLetter }) else { return [] }
+        let language = first.lowercased()
         let region = parts.dropFirst().first
         switch language {
         case "zh":
