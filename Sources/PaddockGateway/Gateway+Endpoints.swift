@@ -50,7 +50,7 @@ extension Gateway {
     /// The plugin's `{"status", "headers", "body": base64}` as an HTTP response.
     static func endpointResponse(_ answer: JSONValue) -> Response {
         var status = HTTPResponse.Status.ok
-        if case .int(let code)? = answer["status"], (100...599).contains(code) { status = .init(code: code) }
+        if case .int(let code)? = answer["status"], (200...599).contains(code) { status = .init(code: code) }
         var headers: HTTPFields = [:]
         if case .object(let fields)? = answer["headers"] {
             for (name, value) in fields.sorted(by: { $0.key < $1.key }) {

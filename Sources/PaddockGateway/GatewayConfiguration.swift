@@ -81,6 +81,15 @@ public struct GatewayConfiguration: Sendable {
                 configuration.cacheBytes = bytes.bytes
             }
         }
+        let positive: [(String, Bool)] = [
+            ("limits.body", configuration.maximumBodyBytes > 0), ("limits.header_timeout", configuration.headerTimeout > .zero),
+            ("limits.idle_timeout", configuration.idleTimeout > .zero), ("limits.call_timeout", configuration.callTimeout > .zero),
+            ("rate_limits.per_key", configuration.perKey.rate > 0 && configuration.perKey.burst >= 1),
+            ("rate_limits.per_plugin", configuration.perPlugin.rate > 0 && configuration.perPlugin.burst >= 1),
+        ]
+        for (field, valid) in positive where !valid {
+            diagnostics.record(PaddockError(.wrongFormat, "must be positive (a rate above 0, a burst of at least 1)", field: field))
+        }
         if let first = (diagnostics.errors + diagnostics.warnings).first {
             throw PaddockError(first.code, "\(path): \(first.field ?? "document"): \(first.message)", field: first.field)
         }

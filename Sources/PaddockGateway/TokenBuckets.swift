@@ -13,7 +13,7 @@ final class TokenBuckets: Sendable {
     private let buckets = Mutex<[String: Bucket]>([:])
 
     init(rate: Double, burst: Double) {
-        self.rate = rate
+        self.rate = max(rate, 0.001)
         self.burst = max(1, burst)
     }
 
@@ -29,7 +29,7 @@ final class TokenBuckets: Sendable {
                 buckets[name] = bucket
                 if buckets.count > 100_000 { buckets = buckets.filter { $0.value.tokens < burst } }
             }
-            guard bucket.tokens >= 1 else { return (1 - bucket.tokens) / rate }
+            guard bucket.tokens >= 1 else { return min((1 - bucket.tokens) / rate, 3600) }
             bucket.tokens -= 1
             return nil
         }

@@ -271,3 +271,24 @@ struct UpCommandTests {
         #expect(access(data + "/paddockd.sock", F_OK) != 0, "paddockd stopped and removed its socket")
     }
 }
+
+/// Tenants through the gateway: each tenant's calls keep their own storage.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct TenantStorageTests {
+    @Test func eachTenantSeesOnlyItsOwnNotes() throws {
+        let gateway = try RunningGateway()
+        try gateway.activate("notes")
+        let acme = try gateway.key("--tenant", "acme")
+        let globex = try gateway.key("--tenant", "globex")
+        let saved = try gateway.request("POST", "/v1/plugins/notes/tools/save_note", key: acme, body: #"{"title": "acme plan", "text": "ship it"}"#)
+        #expect(saved.status == 200, "\(saved.text)")
+        let list = { (key: String) in try gateway.request("POST", "/v1/plugins/notes/tools/list_notes", key: key).json?["count"] }
+        #expect(try list(acme) == 1)
+        #expect(try list(globex) == 0)
+        #expect(try list(gateway.admin) == 0, "an admin call without X-Paddock-Tenant uses the plugin's own namespace")
+        let asAcme = try gateway.request("POST", "/v1/plugins/notes/tools/list_notes", key: gateway.admin, headers: ["X-Paddock-Tenant": "acme"])
+        #expect(asAcme.json?["count"] == 1)
+        let usage = try JSONValue(parsing: Array(try gateway.paddock("storage", "usage", "notes", "--json").stdout.utf8))
+        #expect(usage["tenants"]?.arrayValue?.compactMap { $0["tenant"]?.stringValue } == ["acme"], "\(usage)")
+    }
+}
