@@ -305,4 +305,19 @@ struct EngineTests {
         }
         for id in ids { #expect(try await engine.status(id).state == .running) }
     }
+
+    /// The launcher asks for SIGKILL when its parent thread dies; the engine
+    /// spawns from a thread that lives as long as the plugin, so a plugin
+    /// outlives the idle pool thread that started it (reaped after ~5 s).
+    @Test func anIdlePluginOutlivesTheThreadThatAskedForIt() async throws {
+        let engine = try TestPlugin.engine { $0.heartbeatInterval = .seconds(60) }
+        defer { Task { await engine.shutdown() } }
+        let code = "@plugin.tool(\"echo\")\ndef echo(params, context):\n    return params\n"
+        let id = try await engine.load(directory: try TestPlugin.write(name: "idle", tools: ["echo"], code: code))
+        try await engine.start(id)
+        let pid = try await engine.status(id).pid
+        try await Task.sleep(for: .seconds(7))
+        let status = try await engine.status(id)
+        #expect(status.restarts == 0 && status.pid == pid, "died: \(String(describing: status.lastDeath))")
+    }
 }

@@ -65,4 +65,25 @@ struct SwiftPluginTests {
         let status = try await engine.status(id)
         #expect(status.restarts == 1, "\(status.restarts) restarts, last death \(String(describing: status.lastDeath))")
     }
+
+    /// Under load, libdispatch's thread-pool monitor reads /proc/<tid>/stat of
+    /// the plugin's worker threads every second and traps (SIGILL) when the
+    /// sandbox hides them: the profiles let a plugin read /proc.
+    @Test func manyConcurrentCallsForSecondsDoNotKillIt() async throws {
+        let (engine, id) = try await started()
+        defer { Task { await engine.shutdown() } }
+        let deadline = ContinuousClock.now + .seconds(4)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<32 {
+                group.addTask {
+                    while ContinuousClock.now < deadline {
+                        _ = try await engine.invokeTool(id, tool: "echo", arguments: ["text": "load"])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let status = try await engine.status(id)
+        #expect(status.restarts == 0, "died: \(String(describing: status.lastDeath))")
+    }
 }

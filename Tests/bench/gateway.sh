@@ -96,6 +96,13 @@ wrk.method = "POST"
 wrk.body = '$body'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $key"
+local shown = 0
+function response(status, headers, body)
+    if status ~= 200 and shown < 3 then
+        shown = shown + 1
+        io.stderr:write("non-2xx: " .. status .. " " .. body .. "\n")
+    end
+end
 EOF
 
 # wrk's requests/s, p50 and p99 (in ms) for one URL; non-2xx answers fail the run.
@@ -104,7 +111,11 @@ measure() {
 		{ echo "bench: $1 does not answer" >&2; exit 1; }
 	wrk -t 2 -c 16 -d 2s -s "$work/post.lua" "$1" >/dev/null # warm-up
 	wrk -t 2 -c 16 -d "${seconds}s" --latency -s "$work/post.lua" "$1" >"$work/wrk.out"
-	if grep -q "Non-2xx" "$work/wrk.out"; then cat "$work/wrk.out" >&2; exit 1; fi
+	if grep -q "Non-2xx" "$work/wrk.out"; then
+		cat "$work/wrk.out" >&2
+		grep -h -v echoing "$work/data/logs/"*.log* | tail -n 30 >&2
+		exit 1
+	fi
 	python3 - "$work/wrk.out" <<'EOF'
 import re, sys
 text = open(sys.argv[1]).read()
