@@ -168,8 +168,9 @@ final class HostService: Sendable {
     static func integer(_ arguments: JSONValue, _ key: String, default fallback: Int? = nil) throws(PaddockError) -> Int {
         switch arguments[key] {
         case .int(let number)?: return number
-        case nil, .null? where fallback != nil: return fallback!
-        case nil: throw PaddockError(.configurationMissing, "the parameter '\(key)' is missing", field: key)
+        case nil, .null?:
+            guard let fallback else { throw PaddockError(.configurationMissing, "the parameter '\(key)' is missing", field: key) }
+            return fallback
         case let value?: throw PaddockError(.wrongFormat, "the parameter '\(key)' must be an integer, not \(value.typeName)", field: key)
         }
     }

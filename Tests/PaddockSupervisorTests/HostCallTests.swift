@@ -153,6 +153,14 @@ struct HostCallTests {
         ])
         #expect(sneaky == ["value": nil])
         #expect(try await call(engine, owner, "keys") == ["keys": ["secret"]])
+        // Missing or mistyped parameters are coded errors, and the host goes on.
+        for (method, params) in [("storage.blob.append", [:]), ("storage.set", ["key": 5]), ("storage.list", ["limit": "x"])] as [(String, JSONValue)] {
+            let refused = await #expect(throws: PaddockError.self) {
+                try await call(engine, snoop, "raw", ["method": .string(method), "params": params])
+            }
+            #expect(refused?.code == .configurationMissing || refused?.code == .wrongFormat, "\(method): \(String(describing: refused))")
+        }
+        #expect(try await call(engine, owner, "get", ["key": "secret"]) == ["value": "vvvvv"])
     }
 
     @Test func deniedHostCallsAre104AndAudited() async throws {
