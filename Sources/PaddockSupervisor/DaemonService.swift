@@ -23,7 +23,7 @@ public struct DaemonService: Service {
     public func run() async throws {
         try? await gracefulShutdown()
         unlink(socketPath)
-        try? await server.setOption(ChannelOptions.autoRead, value: false)
+        try? await server.setOption(ChannelOptions.autoRead, value: false).get()
         await daemon.shutdown(drainTimeout: drainTimeout)
         try? await server.close()
     }

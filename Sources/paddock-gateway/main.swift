@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Glibc
 import Hummingbird
 import PaddockCore
@@ -23,7 +24,7 @@ struct GatewayCommand: AsyncParsableCommand {
         do {
             settings = try config.map(GatewayConfiguration.load) ?? GatewayConfiguration()
         } catch {
-            print("error \(error.code.rawValue): \(error.message)")
+            FileHandle.standardError.write(Data("error \(error.code.rawValue): \(error.message)\n".utf8))
             throw ExitCode.failure
         }
         let gateway = Gateway(configuration: settings, supervisorSocket: supervisor)

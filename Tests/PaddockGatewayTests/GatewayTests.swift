@@ -292,3 +292,19 @@ struct TenantStorageTests {
         #expect(usage["tenants"]?.arrayValue?.compactMap { $0["tenant"]?.stringValue } == ["acme"], "\(usage)")
     }
 }
+
+/// `paddock-gateway --config`: a bad configuration is refused before serving.
+@Suite struct GatewayConfigurationTests {
+    @Test(arguments: [
+        "limits: {body: 0}", "rate_limits: {per_key: {rate: 0}}", "cors: {origin: [x]}", "limits: [1, 2]",
+    ])
+    func aBadConfigurationIsACodedErrorAndNoServer(config: String) throws {
+        let path = "/tmp/paddock-gateway-config-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).yaml"
+        try config.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        let result = try ProcessRunner.run(
+            ProcessRunner.product("paddock-gateway"), ["--config", path, "--listen", "127.0.0.1:0", "--supervisor", "/nonexistent.sock"])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("error 102:"), "\(result.stdout)\(result.stderr)")
+    }
+}
