@@ -28,7 +28,7 @@ public struct GatewayConfiguration: Sendable {
     /// The largest request body; 413 beyond.
     public var maximumBodyBytes = 10 << 20
     /// A request's head must arrive within this after the connection opens
-    /// (or the last response ends); slow clients are cut off.
+    /// or its first byte arrives; slow clients are cut off.
     public var headerTimeout: Duration = .seconds(10)
     /// A keep-alive connection with no request for this long is closed.
     public var idleTimeout: Duration = .seconds(60)

@@ -13,9 +13,17 @@ public struct CallChain: Sendable, Equatable {
     public var plugins: Set<String>
     /// How many plugins deep the call is.
     public var depth: Int
+    /// The tenants the calls on the chain are made for: a plugin may make a
+    /// nested call for one of them, and no other.
+    public var tenants: Set<String> = []
 
     /// A call from outside (the CLI, the gateway).
     public static let outside = CallChain(plugins: [], depth: 0)
+
+    /// The chain as it enters a plugin, for `scope`'s tenant.
+    func entering(scope: CallScope?) -> CallChain {
+        CallChain(plugins: plugins, depth: depth, tenants: scope.map { [$0.tenant] } ?? [])
+    }
 
     /// The chain of a host call that `plugin` makes while serving calls on
     /// `serving`. The host cannot know which of them it belongs to (a plugin
@@ -23,7 +31,8 @@ public struct CallChain: Sendable, Equatable {
     static func hostCall(from plugin: String, serving: some Collection<CallChain>) -> CallChain {
         CallChain(
             plugins: serving.reduce(into: [plugin]) { $0.formUnion($1.plugins) },
-            depth: (serving.map(\.depth).max() ?? 0) + 1)
+            depth: (serving.map(\.depth).max() ?? 0) + 1,
+            tenants: serving.reduce(into: []) { $0.formUnion($1.tenants) })
     }
 
     /// Checks that the chain may enter `target`.

@@ -24,6 +24,9 @@ public actor Daemon {
     /// at once.
     /// - Returns: the plugins that could not be brought back, with why.
     public func restore() async -> [String: PaddockError] {
+        await engine.setTenantSettings { [weak self] plugin, tenant in
+            try await self?.tenantSettings(plugin, tenant) ?? [:]
+        }
         var failures: [String: PaddockError] = [:]
         var active: [String] = []
         for record in (try? registry.all()) ?? [] {
@@ -129,6 +132,11 @@ public actor Daemon {
         }
         if case .bool(let open)? = params["public_endpoints"] { try registry.setPublicEndpoints(id, open) }
         return try registry.publicSettings(id, tenant: tenant)
+    }
+
+    /// A tenant's view of a plugin's settings, for nested calls made for it.
+    func tenantSettings(_ plugin: String, _ tenant: String) throws(PaddockError) -> JSONValue {
+        try registry.settings(plugin, tenant: tenant)
     }
 
     /// The optional `tenant` parameter, checked.

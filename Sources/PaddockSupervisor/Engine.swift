@@ -124,7 +124,7 @@ public actor Engine {
         }
         let checked = try Self.validate(arguments, against: item.parameters)
         let params = try scope.apply(to: ["tool": .string(tool), "params": .object(checked)], manifest: manifest)
-        return try await runtime.call("tool.invoke", params: params, onChunk: onChunk, chain: chain)
+        return try await runtime.call("tool.invoke", params: params, onChunk: onChunk, chain: chain.entering(scope: scope))
     }
 
     /// Calls an endpoint: only methods the manifest declares; parameters
@@ -156,22 +156,22 @@ public actor Engine {
                 "query": .object(query.mapValues(JSONValue.string)), "headers": .object(headers.mapValues(JSONValue.string)),
                 "body": .string(Base64.encode(body)), "params": .object(checked),
             ], manifest: manifest)
-        return try await runtime.call("endpoint.invoke", params: params, onChunk: nil, chain: chain)
+        return try await runtime.call("endpoint.invoke", params: params, onChunk: nil, chain: chain.entering(scope: scope))
     }
 
     /// Calls a model of a model plugin; `params` are checked against the model's parameters.
     /// - Parameter onChunk: each streamed partial result, raw JSON.
     public func invokeModel(
         _ id: String, model: String, messages: JSONValue, params: JSONValue = .object([:]),
-        onChunk: (@Sendable ([UInt8]) -> Void)? = nil, chain: CallChain = .outside
+        onChunk: (@Sendable ([UInt8]) -> Void)? = nil, chain: CallChain = .outside, scope: CallScope? = nil
     ) async throws -> [UInt8] {
         let runtime = try runtime(id, entering: chain)
         guard let item = runtime.manifest.models.flatMap(\.items).first(where: { $0.name == model }) else {
             throw PaddockError(.permissionDenied, "\(id) declares no model '\(model)'")
         }
         let checked = try Self.validate(params, against: item.parameters)
-        let call = JSONValue.object(["model": .string(model), "messages": messages, "params": .object(checked)])
-        return try await runtime.call("model.invoke", params: call, onChunk: onChunk, chain: chain)
+        let call = try scope.apply(to: ["model": .string(model), "messages": messages, "params": .object(checked)], manifest: runtime.manifest)
+        return try await runtime.call("model.invoke", params: call, onChunk: onChunk, chain: chain.entering(scope: scope))
     }
 
     /// The seed's "test connection": asks the plugin whether `credentials` work.
@@ -238,6 +238,20 @@ public actor Engine {
     private func runtime(_ id: String, entering chain: CallChain) throws(PaddockError) -> PluginRuntime {
         try chain.check(entering: id)
         return try runtime(id)
+    }
+
+    /// Where a tenant's view of a plugin's settings comes from (the daemon's
+    /// registry); without one, a tenant gets the plugin's own settings.
+    private var tenantSettings: (@Sendable (_ plugin: String, _ tenant: String) async throws -> JSONValue)?
+
+    public func setTenantSettings(_ provider: @escaping @Sendable (_ plugin: String, _ tenant: String) async throws -> JSONValue) {
+        tenantSettings = provider
+    }
+
+    /// The scope of a call to `id` made for `tenant`.
+    func scope(_ id: String, tenant: String) async throws -> CallScope {
+        if let tenantSettings { return CallScope(tenant: tenant, settings: try await tenantSettings(id, tenant)) }
+        return CallScope(tenant: tenant, settings: try await runtime(id).settings)
     }
 
     /// The chain a host call from `id` continues (see ``CallChain``).

@@ -104,16 +104,28 @@ final class HostService: Sendable {
         guard let engine else { throw PaddockError(.pluginUnavailable, "the supervisor is shutting down") }
         let chain = await engine.chain(continuing: plugin)
         let forward: @Sendable ([UInt8]) -> Void = { reply.chunk(raw: $0) }
+        // A nested call may be made for a tenant only while serving a call for it.
+        let tenant = arguments["tenant"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        if let tenant, !chain.tenants.contains(tenant) {
+            throw PaddockError(
+                .permissionDenied, "\(plugin) is not serving a call for tenant \(tenant)", details: ["tenant": tenant])
+        }
+        func scope(_ target: String) async throws -> CallScope? {
+            guard let tenant else { return nil }
+            return try await engine.scope(target, tenant: tenant)
+        }
         switch method {
         case "tool.invoke":
+            let target = try Self.string(arguments, "plugin")
             return try await engine.invokeTool(
-                try Self.string(arguments, "plugin"), tool: try Self.string(arguments, "tool"),
-                arguments: arguments["params"] ?? .object([:]), onChunk: forward, chain: chain)
+                target, tool: try Self.string(arguments, "tool"),
+                arguments: arguments["params"] ?? .object([:]), onChunk: forward, chain: chain, scope: try await scope(target))
         case "model.invoke":
+            let target = try Self.string(arguments, "plugin")
             return try await engine.invokeModel(
-                try Self.string(arguments, "plugin"), model: try Self.string(arguments, "model"),
+                target, model: try Self.string(arguments, "model"),
                 messages: arguments["messages"] ?? .array([]), params: arguments["params"] ?? .object([:]),
-                onChunk: forward, chain: chain)
+                onChunk: forward, chain: chain, scope: try await scope(target))
         case "app.list":
             return try await engine.apps().jsonBytes
         case "app.get":
@@ -124,9 +136,11 @@ final class HostService: Sendable {
                 throw PaddockError(.wrongFormat, "'\(name)' is not an HTTP method", field: "method")
             }
             let body = try arguments["body"]?.stringValue.map { text throws(PaddockError) in try Self.base64(text, "body") } ?? []
+            let target = try Self.string(arguments, "id")
             return try await engine.invokeEndpoint(
-                try Self.string(arguments, "id"), method: method, path: try Self.string(arguments, "path"),
-                query: Self.strings(arguments["query"]), headers: Self.strings(arguments["headers"]), body: body, chain: chain)
+                target, method: method, path: try Self.string(arguments, "path"),
+                query: Self.strings(arguments["query"]), headers: Self.strings(arguments["headers"]), body: body, chain: chain,
+                scope: try await scope(target))
         }
     }
 

@@ -182,6 +182,19 @@ struct GatewayTests {
         }
         #expect(closed, "the header timeout closes a client that never finishes its headers")
         #expect(cut.duration(to: .now) < .seconds(4))
+
+        // On a kept-alive connection: idle is fine (above), a slow second request is not.
+        let second = try HTTPConnection(port: gateway.port)
+        #expect(try second.request("GET", "/healthz").status == 200)
+        usleep(1_500_000)
+        #expect(try second.request("GET", "/healthz").status == 200, "idle longer than the header timeout, then a prompt request")
+        try second.send(Array("GET /healthz HTTP/1.1\r\n".utf8))
+        var secondClosed = false
+        for _ in 0..<8 where !secondClosed {
+            try? second.send(Array("X-Slow: y\r\n".utf8))
+            secondClosed = second.isClosed(within: 0.5)
+        }
+        #expect(secondClosed, "a slow head on a kept-alive connection is cut off too")
     }
 
     @Test func limitsCacheLanguageAndMetrics() throws {
@@ -290,6 +303,64 @@ struct TenantStorageTests {
         #expect(asAcme.json?["count"] == 1)
         let usage = try JSONValue(parsing: Array(try gateway.paddock("storage", "usage", "notes", "--json").stdout.utf8))
         #expect(usage["tenants"]?.arrayValue?.compactMap { $0["tenant"]?.stringValue } == ["acme"], "\(usage)")
+    }
+}
+
+/// A plugin calling another plugin for a tenant: the callee gets that
+/// tenant's settings, and no plugin may claim a tenant it is not serving.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct NestedTenantTests {
+    @Test func aNestedCallRunsWithTheTenantsSettingsAndNoOtherTenant() throws {
+        let weather = try FakeWeather()
+        let gateway = try RunningGateway()
+        try gateway.activate("weather-forecast", settings: ["api_base=\(weather.base)", "api_key=test-key"])
+        let caller = "/tmp/paddock-test-plugins/forwarder-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try Fixture.writeWorldReadable(directory: caller, files: [
+            "manifest.yaml": """
+                name: forwarder
+                author: tests
+                version: "1.0.0"
+                type: tool
+                description: asks the weather plugin, or claims a tenant
+                runner: {language: python, entrypoint: main.py}
+                permission: {tools: true}
+                tools:
+                  - provider: t
+                    items:
+                      - {name: ask, parameters: [{name: city, type: string}]}
+                      - {name: claim, parameters: [{name: tenant, type: string}]}
+
+                """,
+            "main.py": """
+                from paddock_plugin import Plugin
+                plugin = Plugin()
+
+                @plugin.tool("ask")
+                def ask(params, context):
+                    return context.tools.invoke("weather-forecast", "current_weather", {"city": params["city"]})
+
+                @plugin.tool("claim")
+                def claim(params, context):
+                    return context._connection.call("tool.invoke", {
+                        "plugin": "weather-forecast", "tool": "current_weather", "params": {"city": "Oslo"},
+                        "tenant": params["tenant"]})
+
+                """,
+        ])
+        try gateway.paddock("install", caller)
+        #expect(try gateway.paddock("activate", "forwarder").status == 0)
+        let acme = try gateway.key("--tenant", "acme")
+        let globex = try gateway.key("--tenant", "globex")
+        _ = try gateway.request("PUT", "/v1/tenants/acme/plugins/weather-forecast/settings", key: acme, body: #"{"api_key": "wrong"}"#)
+
+        let ask = { (key: String) in
+            try gateway.request("POST", "/v1/plugins/forwarder/tools/ask", key: key, body: #"{"city": "Oslo"}"#)
+        }
+        #expect(try ask(globex).status == 200, "globex has no settings of its own: the plugin's key works")
+        let refused = try ask(acme)
+        #expect(refused.status == 502 && refused.json?["code"] == 201, "acme's own (wrong) key was used: \(refused.text)")
+        let claimed = try gateway.request("POST", "/v1/plugins/forwarder/tools/claim", key: globex, body: #"{"tenant": "acme"}"#)
+        #expect(claimed.status == 403 && claimed.json?["code"] == 104, "\(claimed.text)")
     }
 }
 

@@ -17,9 +17,9 @@ class Context:
         self.credentials = credentials
         self._cancelled = threading.Event()
         self.storage = Storage(connection, tenant)
-        self.tools = Tools(connection)
-        self.models = Models(connection)
-        self.apps = Apps(connection)
+        self.tools = Tools(connection, tenant)
+        self.models = Models(connection, tenant)
+        self.apps = Apps(connection, tenant)
 
     @property
     def cancelled(self):
@@ -247,33 +247,35 @@ def _json_bytes(obj):
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
-class Tools:
+class _Scoped:
+    """Host calls made for the tenant of the call being served, if any."""
+
+    def __init__(self, connection, tenant=None):
+        self._connection = connection
+        self._tenant = tenant
+
+    def _call(self, method, params):
+        if self._tenant:
+            params = dict(params, tenant=self._tenant)
+        return self._connection.call(method, params)
+
+
+class Tools(_Scoped):
     """Other plugins' tools (needs permission.tools)."""
 
-    def __init__(self, connection):
-        self._connection = connection
-
     def invoke(self, plugin, tool, params=None):
-        return self._connection.call("tool.invoke", {"plugin": plugin, "tool": tool, "params": params or {}})
+        return self._call("tool.invoke", {"plugin": plugin, "tool": tool, "params": params or {}})
 
 
-class Models:
+class Models(_Scoped):
     """Model plugins (needs permission.llms)."""
 
-    def __init__(self, connection):
-        self._connection = connection
-
     def invoke(self, plugin, model, messages, params=None):
-        return self._connection.call(
-            "model.invoke", {"plugin": plugin, "model": model, "messages": messages, "params": params or {}}
-        )
+        return self._call("model.invoke", {"plugin": plugin, "model": model, "messages": messages, "params": params or {}})
 
 
-class Apps:
+class Apps(_Scoped):
     """The installed plugins ("apps"): list and get need permission.apps read, invoke write."""
-
-    def __init__(self, connection):
-        self._connection = connection
 
     def list(self):
         """[{"id", "type", "version", "label", "description", "state"}]."""
@@ -290,6 +292,6 @@ class Apps:
             params["query"] = {str(k): str(v) for k, v in query.items()}
         if body:
             params["body"] = _encode(body)
-        result = dict(self._connection.call("app.invoke", params) or {})
+        result = dict(self._call("app.invoke", params) or {})
         result["body"] = _decode(result.get("body") or "")
         return result
