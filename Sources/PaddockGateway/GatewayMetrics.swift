@@ -1,5 +1,6 @@
 import PaddockCore
 import Prometheus
+import Synchronization
 
 /// The gateway's Prometheus metrics: requests by route, method and status,
 /// latency histograms by route, calls by plugin; and, at each scrape, the
@@ -7,6 +8,9 @@ import Prometheus
 /// storage, calls served, state).
 final class GatewayMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
+    /// The per-plugin gauges exported at the last scrape, to drop those of
+    /// plugins that are gone.
+    private let exported = Mutex<[String: [Gauge]]>([:])
     private static let buckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
         .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5),
@@ -43,11 +47,14 @@ final class GatewayMetrics: Sendable {
         let up = registry.makeGauge(descriptor: Self.name("gateway", "supervisor", "up", "1 when paddockd answers"))
         if let plugins = try? await supervisor.json("metrics").arrayValue {
             up.set(to: 1.0)
+            var current: [String: [Gauge]] = [:]
             for plugin in plugins {
                 guard let id = plugin["id"]?.stringValue else { continue }
                 func gauge(_ metric: String, _ unit: String, _ help: String, _ key: String) {
                     guard let value = plugin[key]?.numberValue else { return }
-                    registry.makeGauge(descriptor: Self.name("plugin", metric, unit, help), labels: [("plugin", id)]).set(to: value)
+                    let gauge = registry.makeGauge(descriptor: Self.name("plugin", metric, unit, help), labels: [("plugin", id)])
+                    gauge.set(to: value)
+                    current[id, default: []].append(gauge)
                 }
                 gauge("restarts", "total", "Restarts since the supervisor started", "restarts")
                 gauge("calls_served", "total", "Calls the plugin answered", "calls_served")
@@ -57,13 +64,19 @@ final class GatewayMetrics: Sendable {
                 gauge("running", "state", "1 while the plugin runs", "running")
                 if case .object(let deaths)? = plugin["deaths"] {
                     for (code, count) in deaths {
-                        registry.makeGauge(
+                        let gauge = registry.makeGauge(
                             descriptor: Self.name("plugin", "deaths", "total", "Plugin deaths by catalog code"),
-                            labels: [("plugin", id), ("code", code)]
-                        ).set(to: count.numberValue ?? 0)
+                            labels: [("plugin", id), ("code", code)])
+                        gauge.set(to: count.numberValue ?? 0)
+                        current[id, default: []].append(gauge)
                     }
                 }
             }
+            let gone = exported.withLock { exported in
+                defer { exported = current }
+                return exported.filter { current[$0.key] == nil }.values.flatMap { $0 }
+            }
+            for gauge in gone { registry.unregisterGauge(gauge) }
         } else {
             up.set(to: 0.0)
         }

@@ -234,6 +234,10 @@ struct GatewayTests {
         #expect(metrics.contains(#"paddock_gateway_plugin_calls_total{plugin="weather-forecast",kind="tool",code="0"}"#))
         #expect(metrics.contains(#"paddock_plugin_running_state{plugin="weather-forecast"} 1"#))
         #expect(metrics.contains(#"paddock_plugin_storage_quota_bytes{plugin="weather-forecast"} 10000000"#))
+        // An uninstalled plugin's figures leave the exposition.
+        #expect(try gateway.request("DELETE", "/v1/plugins/weather-forecast", key: gateway.admin).status == 200)
+        #expect(!(try gateway.request("GET", "/metrics").text.contains(#"paddock_plugin_running_state{plugin="weather-forecast"}"#)))
+        try gateway.activate("weather-forecast", settings: ["api_base=\(weather.base)", "api_key=test-key"])
 
         // The key's bucket (burst 30, half a token a second) runs dry: 429 with Retry-After.
         var limited: HTTPConnection.Response?
