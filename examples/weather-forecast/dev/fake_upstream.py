@@ -68,7 +68,10 @@ def main():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     print(server.server_address[1], flush=True)
-    server.serve_forever()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:  # Ctrl-C in `paddock up` reaches the whole process group
+        pass
 
 
 if __name__ == "__main__":
