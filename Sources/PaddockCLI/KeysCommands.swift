@@ -51,7 +51,7 @@ struct ListKeysCommand: AsyncParsableCommand {
 }
 
 struct RevokeKeyCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a key; it stops working at once.")
+    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a key: refused at once by paddockd, within 2 s by a running gateway (it remembers checks that long).")
     @OptionGroup var daemon: DaemonOptions
     @Argument(help: "The key's id (from keys list).") var id: String
 
