@@ -173,6 +173,12 @@ enum Table {
         }
     }
 
+    /// A time since 1970, counted `perSecond` to the second, as ISO 8601; `-` when there is none.
+    static func time(_ value: JSONValue?, perSecond: Double = 1) -> String {
+        guard case .int(let count)? = value else { return "-" }
+        return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(count) / perSecond))
+    }
+
     static func render(_ header: [String], _ rows: [[String]]) -> String {
         let all = [header] + rows
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }

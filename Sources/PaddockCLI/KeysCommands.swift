@@ -38,14 +38,9 @@ struct ListKeysCommand: AsyncParsableCommand {
     func run() async throws {
         let keys = try await daemon.call("keys.list")
         guard !json else { return print(keys.jsonText) }
-        let format = ISO8601DateFormatter()
-        func time(_ value: JSONValue?) -> String {
-            guard case .int(let seconds)? = value else { return "-" }
-            return format.string(from: Date(timeIntervalSince1970: Double(seconds)))
-        }
         print(Table.render(["ID", "KIND", "TENANT", "CREATED", "LAST USED", "REVOKED"], (keys.arrayValue ?? []).map { key in
-            [Table.cell(key["id"]), Table.cell(key["kind"]), Table.cell(key["tenant"]), time(key["created_at"]),
-             time(key["last_used_at"]), Table.cell(key["revoked"])]
+            [Table.cell(key["id"]), Table.cell(key["kind"]), Table.cell(key["tenant"]), Table.time(key["created_at"]),
+             Table.time(key["last_used_at"]), Table.cell(key["revoked"])]
         }))
     }
 }

@@ -63,11 +63,8 @@ struct AuditCommand: AsyncParsableCommand {
         let entries = try await daemon.call("audit", .object(params))
         guard !json else { return print(entries.jsonText) }
         guard case .array(let items) = entries else { return }
-        let format = ISO8601DateFormatter()
         print(Table.render(["TIME", "PLUGIN", "METHOD", "MISSING PERMISSION"], items.map { item in
-            let at = item["at_ms"].flatMap { if case .int(let ms) = $0 { ms } else { nil } } ?? 0
-            return [format.string(from: Date(timeIntervalSince1970: Double(at) / 1000))]
-                + [item["plugin"], item["method"], item["permission"]].map(Table.cell)
+            [Table.time(item["at_ms"], perSecond: 1000)] + [item["plugin"], item["method"], item["permission"]].map(Table.cell)
         }))
     }
 }

@@ -36,14 +36,7 @@ extension Gateway {
             "headers": .object(headers), "body": .string(Base64.encode(body)),
         ]
         if let tenant = Self.tenant(request, context) { params["tenant"] = .string(tenant) }
-        let answer: JSONValue
-        do {
-            answer = try await supervisor.json("endpoint", .object(params))
-        } catch let error as PaddockError {
-            metrics.pluginCall(id, kind: "endpoint", code: error.code.rawValue)
-            throw error
-        }
-        metrics.pluginCall(id, kind: "endpoint", code: 0)
+        let answer = try await counted(id, "endpoint") { try await supervisor.json("endpoint", .object(params)) }
         return Self.endpointResponse(answer)
     }
 

@@ -27,17 +27,22 @@ extension Gateway {
             metrics.pluginCall(id, kind: "tool", code: 0)
             return Self.raw(cached, headers: [.paddockCache: "hit"])
         }
-        let result: [UInt8]
-        do {
-            result = try await supervisor.call("invoke", .object(params))
-        } catch let error as PaddockError {
-            metrics.pluginCall(id, kind: "tool", code: error.code.rawValue)
-            throw error
-        }
-        metrics.pluginCall(id, kind: "tool", code: 0)
+        let result = try await counted(id, "tool") { try await supervisor.call("invoke", .object(params)) }
         guard let ttl else { return Self.raw(result) }
         cache.put(key, result, ttl: .seconds(ttl))
         return Self.raw(result, headers: [.paddockCache: "miss"])
+    }
+
+    /// Runs a call to a plugin and counts its outcome (0: success, else its code).
+    func counted<T: Sendable>(_ plugin: String, _ kind: String, _ call: () async throws -> T) async throws -> T {
+        do {
+            let result = try await call()
+            metrics.pluginCall(plugin, kind: kind, code: 0)
+            return result
+        } catch {
+            metrics.pluginCall(plugin, kind: kind, code: EdgeMiddleware.gatewayError(error).error.code.rawValue)
+            throw error
+        }
     }
 
     /// The tenant a call is for: a tenant key's own; an admin key may name one in `X-Paddock-Tenant`.
@@ -49,18 +54,14 @@ extension Gateway {
     /// Server-sent events: `chunk` events as the tool streams, then `result` or `error`.
     private func stream(_ params: JSONValue, plugin: String) -> Response {
         let (events, continuation) = AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .unbounded)
-        let supervisor = self.supervisor
-        let metrics = self.metrics
         let task = Task {
             do {
-                let result = try await supervisor.call("invoke", params) { chunk in
-                    continuation.yield(Self.event("chunk", chunk))
+                let result = try await counted(plugin, "tool") {
+                    try await supervisor.call("invoke", params) { chunk in continuation.yield(Self.event("chunk", chunk)) }
                 }
-                metrics.pluginCall(plugin, kind: "tool", code: 0)
                 continuation.yield(Self.event("result", result))
             } catch {
                 let coded = EdgeMiddleware.gatewayError(error).error
-                metrics.pluginCall(plugin, kind: "tool", code: coded.code.rawValue)
                 let body: JSONValue = [
                     "code": .int(coded.code.rawValue), "message": .string(coded.message),
                     "details": .object(coded.details.mapValues(JSONValue.string)),

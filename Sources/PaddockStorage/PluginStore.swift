@@ -155,6 +155,16 @@ public final class PluginStore {
             ).first?.first?.integer ?? 0)
     }
 
+    /// The recorded usage of each of `plugin`'s namespaces, by tenant: cheap,
+    /// unlike ``check(plugin:)``, which adds up the data.
+    public func usageByTenant(plugin: String) throws(PaddockError) -> [String: Int] {
+        var usage: [String: Int] = [:]
+        for row in try database.query("SELECT tenant, bytes FROM storage_usage WHERE plugin = ?", [.text(plugin)]) {
+            if let tenant = row[0].text, let bytes = row[1].integer { usage[tenant] = Int(bytes) }
+        }
+        return usage
+    }
+
     // MARK: Checking
 
     /// One namespace's recorded usage against the usage its data adds up to.

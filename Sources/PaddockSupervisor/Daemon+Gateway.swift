@@ -12,12 +12,17 @@ extension Daemon {
         guard let record = try registry.record(id) else { throw Self.notInstalled(id) }
         let manifest = try await engine.manifest(id)
         let encoded = try JSONValue(parsing: Array(try JSONEncoder().encode(manifest)))
-        let usage = try await engine.storage.run { store, _ in try store.check(plugin: id).map(\.recorded).reduce(0, +) }
+        let usage = try await storageBytes(id)
         return try await status(id).merging([
             "directory": .string(record.directory), "manifest": encoded,
             "public_endpoints": .bool(try registry.publicEndpoints(id)),
             "storage": ["bytes": .int(usage), "quota": .int(manifest.permission.storage.bytes)],
         ])
+    }
+
+    /// The bytes a plugin stores, in all its tenants, as recorded.
+    func storageBytes(_ id: String) async throws -> Int {
+        try await engine.storage.run { store, _ in try store.usageByTenant(plugin: id).values.reduce(0, +) }
     }
 
     /// `endpoint {"id", "method", "path", "query"?, "headers"?, "body"?: base64, "tenant"?}`:
@@ -55,7 +60,7 @@ extension Daemon {
         var plugins: [JSONValue] = []
         for record in try registry.all() {
             guard let live = try? await engine.status(record.id) else { continue }
-            let usage = try await engine.storage.run { store, _ in try store.check(plugin: record.id).map(\.recorded).reduce(0, +) }
+            let usage = try await storageBytes(record.id)
             var entry: [String: JSONValue] = [
                 "id": .string(record.id), "restarts": .int(live.restarts), "calls_served": .int(live.callsServed),
                 "running": .int(live.state == .running ? 1 : 0), "storage_bytes": .int(usage),

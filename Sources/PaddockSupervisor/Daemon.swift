@@ -217,11 +217,10 @@ public actor Daemon {
     func storageUsage(_ params: JSONValue) async throws -> JSONValue {
         let id = try Self.string(params, "id")
         let quota = try await engine.manifest(id).permission.storage.bytes
-        let checks = try await engine.storage.run { store, _ in try store.check(plugin: id) }
-        let tenants: [JSONValue] = checks.map { .object(["tenant": .string($0.namespace.tenant), "bytes": .int($0.recorded)]) }
+        let usage = try await engine.storage.run { store, _ in try store.usageByTenant(plugin: id) }
+        let tenants: [JSONValue] = usage.sorted { $0.key < $1.key }.map { .object(["tenant": .string($0.key), "bytes": .int($0.value)]) }
         return .object([
-            "id": .string(id), "quota": .int(quota), "bytes": .int(checks.map(\.recorded).reduce(0, +)),
-            "tenants": .array(tenants),
+            "id": .string(id), "quota": .int(quota), "bytes": .int(usage.values.reduce(0, +)), "tenants": .array(tenants),
         ])
     }
 

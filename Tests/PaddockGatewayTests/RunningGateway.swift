@@ -62,12 +62,12 @@ final class RunningGateway {
     /// Runs `paddock ARGUMENTS --data DATA`.
     @discardableResult
     func paddock(_ arguments: String...) throws -> ProcessRunner.Result {
-        try ProcessRunner.run(ProcessRunner.product("paddock"), arguments + ["--data", data])
+        try paddock(arguments)
     }
 
     /// A new key: `--admin` or `--tenant T`.
     func key(_ arguments: String...) throws -> String {
-        let created = try ProcessRunner.run(ProcessRunner.product("paddock"), ["keys", "create"] + arguments + ["--data", data])
+        let created = try paddock(["keys", "create"] + arguments)
         return created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
