@@ -77,6 +77,15 @@ struct RunCommand: AsyncParsableCommand {
             configuration.restart.policy = .never
             let running = Engine(configuration: configuration)
             engine = running
+            // Stopped from outside: every plugin process and cgroup goes, then the scratch directory.
+            let temporary = data == nil ? scratch : nil
+            let watcher = Task.detached {
+                let number = await TerminationSignals.first()
+                await running.terminate()
+                if let temporary { try? FileManager.default.removeItem(atPath: temporary) }
+                Glibc.exit(128 + number)
+            }
+            defer { watcher.cancel() }
             for companion in companions {
                 let other = try await running.load(directory: companion)
                 pluginID = other
@@ -149,16 +158,13 @@ struct RunCommand: AsyncParsableCommand {
     private static func dataDirectory(_ path: String) throws -> String {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: absolute, withIntermediateDirectories: true)
-        chmod(absolute, 0o711)
         return absolute
     }
 
-    /// A private data directory the plugin's own uid can traverse.
+    /// A private data directory (mode 0700: plugins see none of it).
     private static func scratchDirectory() throws -> String {
         var template = Array("/tmp/paddock-run-XXXXXX".utf8CString)
         guard let path = mkdtemp(&template) else { throw PaddockError(.fileLimitExceeded, "cannot create a temporary data directory") }
-        let directory = String(cString: path)
-        chmod(directory, 0o711)
-        return directory
+        return String(cString: path)
     }
 }

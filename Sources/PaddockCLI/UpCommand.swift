@@ -38,6 +38,12 @@ struct UpCommand: AsyncParsableCommand {
             children.append(upstream)
             let upstreamPort = upstream.nextLine() ?? ""
             try await installExamples(options, examples, weather: "http://127.0.0.1:\(upstreamPort)")
+            let running = try await runningExamples(options)
+            guard !running.isEmpty else {
+                throw PaddockError(
+                    .pluginUnavailable,
+                    "no example plugin started (see above; `paddock logs ID --data \(directory)` shows each one's log)")
+            }
             let key = try await firstAdminKey(options)
 
             var arguments = ["--supervisor", directory + "/paddockd.sock", "--listen", listen]
@@ -49,7 +55,7 @@ struct UpCommand: AsyncParsableCommand {
                 if let range = line.range(of: "listening on ") { url = String(line[range.upperBound...]) }
             }
             guard let url else { throw PaddockError(.pluginUnavailable, "paddock-gateway did not start; see its output above") }
-            printBanner(url: url, key: key, directory: directory)
+            printBanner(url: url, key: key, directory: directory, running: running)
             let ended = await ChildProcess.waitForSignalOrExit(children)
             stopAll()
             if let ended { throw PaddockError(.pluginCrashed, "\(ended) exited; stopped the others") }
@@ -75,19 +81,48 @@ struct UpCommand: AsyncParsableCommand {
         let client = try await ControlClient.connect(dataDirectory: options.directory)
         defer { client.close() }
         let installed = Set((try JSONValue(parsing: try await client.call("list")).arrayValue ?? []).compactMap { $0["id"]?.stringValue })
-        for name in ["text-tools", "notes", "mini-llm", "echo-swift", "weather-forecast"] where !installed.contains(name) {
+        for name in Self.examples where !installed.contains(name) {
             do {
                 _ = try await client.call("install", ["directory": .string(examples + "/" + name)])
                 if name == "weather-forecast" {
                     _ = try await client.call("settings", ["id": .string(name), "set": ["api_base": .string(weather), "api_key": "test-key"]])
                 }
                 _ = try await client.call("activate", ["id": .string(name)])
-                print("installed and activated \(name)")
             } catch let error as PaddockError {
-                print("skipped \(name): error \(error.code.rawValue): \(error.message)")
+                print("not started: \(name): error \(error.code.rawValue): \(error.message)")
             }
         }
     }
+
+    /// The examples that run, once none is still starting (at most 30 s);
+    /// each one that does not is named with its last death and where its log is.
+    private func runningExamples(_ options: DaemonOptions) async throws -> [String] {
+        let client = try await ControlClient.connect(dataDirectory: options.directory)
+        defer { client.close() }
+        var states: [String: JSONValue] = [:]
+        for _ in 0..<300 {
+            let list = try JSONValue(parsing: try await client.call("status")).arrayValue ?? []
+            states = Dictionary(list.compactMap { item in item["id"]?.stringValue.map { ($0, item) } }) { first, _ in first }
+            let settling = states.values.contains { ["starting", "restarting"].contains($0["state"]?.stringValue ?? "") }
+            if !settling { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        var running: [String] = []
+        for name in Self.examples {
+            let state = states[name]?["state"]?.stringValue ?? "not installed"
+            if state == "running" {
+                running.append(name)
+                print("running: \(name)")
+            } else {
+                let death = states[name]?["last_death"].flatMap { $0 == .null ? nil : $0 }
+                let why = death.map { " (last death: error \($0["code"]?.numberValue.map { Int($0) } ?? 0): \($0["message"]?.stringValue ?? ""))" } ?? ""
+                print("not running: \(name): \(state)\(why); see paddock logs \(name) --data \(options.directory)")
+            }
+        }
+        return running
+    }
+
+    static let examples = ["text-tools", "notes", "mini-llm", "echo-swift", "weather-forecast"]
 
     /// A new admin key when there is none yet; nil when one exists (keys are shown once).
     private func firstAdminKey(_ options: DaemonOptions) async throws -> String? {
@@ -98,16 +133,20 @@ struct UpCommand: AsyncParsableCommand {
         return try JSONValue(parsing: try await client.call("keys.create", ["kind": "admin"]))["key"]?.stringValue
     }
 
-    private func printBanner(url: String, key: String?, directory: String) {
+    private func printBanner(url: String, key: String?, directory: String, running: [String]) {
         let shown = key ?? "<an admin key; this data directory has one already: paddock keys create --admin --data \(directory)>"
+        let wordCount =
+            running.contains("text-tools")
+            ? "  curl -s -X POST \(url)/v1/plugins/text-tools/tools/word_count -H 'Authorization: Bearer \(shown)' -d '{\"text\": \"hello paddock\"}'\n"
+            : ""
         print("""
 
             Paddock is up: paddockd on \(directory)/paddockd.sock, the gateway on \(url)
+            Running \(running.count) of \(Self.examples.count) examples: \(running.joined(separator: ", "))
             Admin key (shown only now): \(shown)
 
             Try:
-              curl -s -X POST \(url)/v1/plugins/text-tools/tools/word_count -H 'Authorization: Bearer \(shown)' -d '{"text": "hello paddock"}'
-              curl -s \(url)/v1/plugins -H 'Authorization: Bearer \(shown)'
+            \(wordCount)  curl -s \(url)/v1/plugins -H 'Authorization: Bearer \(shown)'
 
             Ctrl-C stops both.
             """)

@@ -42,11 +42,14 @@ extension Runner: YAMLDecodable {
 
 extension Resource: YAMLDecodable {
     public init?(from yaml: YAMLDecoder) {
-        guard yaml.expectMapping(known: ["memory", "cpu_seconds", "workers"]) else { return nil }
+        guard yaml.expectMapping(known: ["memory", "cpu_seconds", "workers", "cpu", "disk", "disk_files"]) else { return nil }
         self.init(
             memory: yaml.optional("memory")?.decode(ByteSize.self),
             cpuSeconds: yaml.optional("cpu_seconds")?.int,
-            workers: yaml.optional("workers")?.int ?? 1
+            workers: yaml.optional("workers")?.int ?? 1,
+            cpu: yaml.optional("cpu")?.double,
+            disk: yaml.optional("disk")?.decode(ByteSize.self),
+            diskFiles: yaml.optional("disk_files")?.int
         )
     }
 }

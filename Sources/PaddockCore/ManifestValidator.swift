@@ -50,6 +50,21 @@ struct ManifestValidator {
         {
             field.problem(.wrongFormat, "workers must be between 1 and 256")
         }
+        if let field = resource?.optional("cpu"), !diagnostics.hasError(at: field.path),
+            let cpu = manifest.resource.cpu, !(0.01...1024).contains(cpu)
+        {
+            field.problem(.wrongFormat, "cpu is a share of one CPU between 0.01 and 1024 (0.5 is half a CPU)")
+        }
+        if let field = resource?.optional("disk"), !diagnostics.hasError(at: field.path),
+            let disk = manifest.resource.disk, disk.bytes < 1 << 20
+        {
+            field.problem(.wrongFormat, "disk \(disk) is below the minimum of 1MiB")
+        }
+        if let field = resource?.optional("disk_files"), !diagnostics.hasError(at: field.path),
+            let files = manifest.resource.diskFiles, !(16...1_000_000).contains(files)
+        {
+            field.problem(.wrongFormat, "disk_files must be between 16 and 1000000")
+        }
     }
 
     private func checkSettings() {

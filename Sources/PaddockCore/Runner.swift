@@ -29,15 +29,30 @@ public struct Resource: Hashable, Sendable, Codable {
     public var cpuSeconds: Int?
     /// How many calls the plugin handles at once.
     public var workers: Int
+    /// The share of one CPU the plugin's processes may use together (0.5 is
+    /// half a CPU); nil leaves them unthrottled.
+    public var cpu: Double?
+    /// The size of the plugin's writable filesystem (its data directory,
+    /// `/tmp` and `/dev/shm` together); nil leaves the supervisor's default.
+    public var disk: ByteSize?
+    /// How many files and directories that filesystem may hold; nil leaves the default.
+    public var diskFiles: Int?
 
-    public init(memory: ByteSize? = nil, cpuSeconds: Int? = nil, workers: Int = 1) {
+    public init(
+        memory: ByteSize? = nil, cpuSeconds: Int? = nil, workers: Int = 1, cpu: Double? = nil, disk: ByteSize? = nil,
+        diskFiles: Int? = nil
+    ) {
         self.memory = memory
         self.cpuSeconds = cpuSeconds
         self.workers = workers
+        self.cpu = cpu
+        self.disk = disk
+        self.diskFiles = diskFiles
     }
 
     enum CodingKeys: String, CodingKey {
-        case memory, workers
+        case memory, workers, cpu, disk
         case cpuSeconds = "cpu_seconds"
+        case diskFiles = "disk_files"
     }
 }

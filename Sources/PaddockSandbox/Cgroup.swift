@@ -13,23 +13,41 @@ public struct Cgroup: Sendable, Equatable {
     public let memoryDirectory: String
     /// Where the pids controller's files are; the same as memory on v2.
     public let pidsDirectory: String?
+    /// Where CPU time is counted (v1 `cpuacct`) and throttled (v1 `cpu`); the same as memory on v2.
+    public var cpuDirectories: [String] = []
 
-    /// The directories the plugin must join (`paddock-sandbox --cgroup`).
+    public init(version: Version, memoryDirectory: String, pidsDirectory: String?, cpuDirectories: [String] = []) {
+        self.version = version
+        self.memoryDirectory = memoryDirectory
+        self.pidsDirectory = pidsDirectory
+        self.cpuDirectories = cpuDirectories
+    }
+
+    /// The directories the plugin must join (`paddock-sandbox --cgroup`), each once.
     public var directories: [String] {
-        [memoryDirectory] + (pidsDirectory.map { $0 == memoryDirectory ? [] : [$0] } ?? [])
+        var all: [String] = []
+        for directory in [memoryDirectory] + (pidsDirectory.map { [$0] } ?? []) + cpuDirectories where !all.contains(directory) {
+            all.append(directory)
+        }
+        return all
     }
 
     /// Creates `paddock/<name>` below this process's own cgroup, with the
-    /// memory cap (swap included) and, where possible, a process cap.
+    /// memory cap (swap included) and, where possible, a process cap, CPU
+    /// accounting for the CPU budget of all the plugin's processes, and a
+    /// CPU quota of `cpuShare` CPUs when one is given.
     /// - Throws: ``PaddockError`` 105 when no memory controller can be used.
-    public static func create(name: String, memory: ByteSize, processes: Int?) throws(PaddockError) -> Cgroup {
+    public static func create(name: String, memory: ByteSize, processes: Int?, cpuShare: Double? = nil) throws(PaddockError) -> Cgroup {
         let hierarchy = CgroupHierarchy.current()
+        // The CPU quota: `share` of a 100 ms period.
+        let quota = cpuShare.map { String(max(1000, Int($0 * 100_000))) }
         if let parent = hierarchy.v2MemoryParent {
             let directory = try makeDirectory(parent + "/paddock/" + name)
             try write(String(memory.bytes), to: directory + "/memory.max")
             try? write("0", to: directory + "/memory.swap.max")
             if let processes { try? write(String(processes), to: directory + "/pids.max") }
-            return Cgroup(version: .v2, memoryDirectory: directory, pidsDirectory: directory)
+            if let quota { try write(quota + " 100000", to: directory + "/cpu.max") }
+            return Cgroup(version: .v2, memoryDirectory: directory, pidsDirectory: directory, cpuDirectories: [directory])
         }
         guard let memoryParent = hierarchy.v1Parent(for: "memory") else {
             throw PaddockError(.dependencyUnavailable, "no cgroup memory controller is mounted and writable")
@@ -42,7 +60,20 @@ public struct Cgroup: Sendable, Equatable {
             pids = try? makeDirectory(pidsParent + "/paddock/" + name)
             if let pids { try? write(String(processes), to: pids + "/pids.max") }
         }
-        return Cgroup(version: .v1, memoryDirectory: directory, pidsDirectory: pids)
+        var cpu: [String] = []
+        if let accounting = hierarchy.v1Parent(for: "cpuacct"), let made = try? makeDirectory(accounting + "/paddock/" + name) {
+            cpu.append(made)
+        }
+        if let quota {
+            guard let throttling = hierarchy.v1Parent(for: "cpu") else {
+                throw PaddockError(.dependencyUnavailable, "resource.cpu needs the cgroup cpu controller, which is not mounted")
+            }
+            let made = try makeDirectory(throttling + "/paddock/" + name)
+            try write("100000", to: made + "/cpu.cfs_period_us")
+            try write(quota, to: made + "/cpu.cfs_quota_us")
+            cpu.append(made)
+        }
+        return Cgroup(version: .v1, memoryDirectory: directory, pidsDirectory: pids, cpuDirectories: cpu)
     }
 
     /// What the kernel counted for the cgroup.
@@ -151,19 +182,21 @@ public struct Cgroup: Sendable, Equatable {
 }
 
 extension Cgroup {
-    /// Removes the plugin cgroups of daemons that are gone (a previous
-    /// `paddockd` killed with SIGKILL): kills what is left in them and
-    /// deletes them. A cgroup is named `<plugin>-<daemon pid>-<n>`.
-    public static func removeLeftovers() {
+    /// Removes the plugin cgroups of supervisors that are gone (a previous
+    /// `paddockd` killed with SIGKILL), or those of `owner` (a supervisor
+    /// that is stopping): kills what is left in them and deletes them. A
+    /// cgroup is named `<plugin>-<supervisor pid>-<n>`.
+    public static func removeLeftovers(of owner: Int32? = nil) {
         let hierarchy = CgroupHierarchy.current()
-        var parents = ["memory", "pids"].compactMap { hierarchy.v1Parent(for: $0) }
-        if let mount = hierarchy.v2Mount, let path = hierarchy.v2Path { parents.append(mount + (path == "/" ? "" : path)) }
+        var parents = Set(["memory", "pids", "cpuacct", "cpu"].compactMap { hierarchy.v1Parent(for: $0) })
+        if let mount = hierarchy.v2Mount, let path = hierarchy.v2Path { parents.insert(mount + (path == "/" ? "" : path)) }
         for parent in parents {
             let directory = parent + "/paddock"
             guard let entries = try? FileSystem.directoryEntries(directory) else { continue }
             for name in entries {
                 let parts = name.split(separator: "-")
-                guard parts.count >= 3, let owner = Int32(parts[parts.count - 2]), kill(owner, 0) != 0, errno == ESRCH else { continue }
+                guard parts.count >= 3, let creator = Int32(parts[parts.count - 2]) else { continue }
+                if let owner { guard creator == owner else { continue } } else { guard kill(creator, 0) != 0, errno == ESRCH else { continue } }
                 let leftover = Cgroup(version: .v1, memoryDirectory: directory + "/" + name, pidsDirectory: nil)
                 try? leftover.remove()
             }

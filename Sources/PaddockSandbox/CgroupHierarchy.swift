@@ -48,6 +48,7 @@ struct CgroupHierarchy {
         let subtree = directory + "/cgroup.subtree_control"
         guard (try? Cgroup.write("+memory", to: subtree)) != nil else { return nil }
         try? Cgroup.write("+pids", to: subtree)
+        try? Cgroup.write("+cpu", to: subtree)
         return directory
     }
 

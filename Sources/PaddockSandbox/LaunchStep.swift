@@ -17,6 +17,8 @@ public enum LaunchStep: Int32, CaseIterable, Sendable {
     case landlock = 120
     case seccomp = 121
     case exec = 122
+    /// Building the plugin's view of the filesystem (after `namespace`).
+    case view = 123
 
     /// The exit status of a launcher that failed in this step.
     public var exitStatus: Int32 { rawValue }

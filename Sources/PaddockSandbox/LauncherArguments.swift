@@ -2,9 +2,10 @@ public import PaddockCore
 
 /// The command line of `paddock-sandbox`:
 /// `--profile PATH [--memory SIZE] [--cpu SECONDS] [--file-size SIZE]
-/// [--allow-network] [--readable DIR]... [--writable DIR]... [--keep-fd N]...
-/// [--uid UID --gid GID] [--cgroup PATH]... [--env NAME=VALUE]...
-/// [--die-with-parent] [--chdir DIR] [--report] -- PROGRAM ARGS...`
+/// [--disk SIZE] [--disk-files N] [--allow-network] [--allow-range CIDR]...
+/// [--readable PATH]... [--writable PATH]... [--bind SOURCE TARGET]...
+/// [--keep-fd N]... [--uid UID --gid GID] [--cgroup PATH]... [--env NAME=VALUE]...
+/// [--name NAME] [--die-with-parent] [--chdir DIR] [--report] -- PROGRAM ARGS...`
 public struct LauncherArguments: Sendable, Equatable {
     public var profilePath: String
     public var overrides: SandboxOverrides
@@ -37,6 +38,11 @@ public struct LauncherArguments: Sendable, Equatable {
             }
             return number
         }
+        func absolute(_ flag: String) throws(PaddockError) -> String {
+            let path = try value(flag)
+            guard path.hasPrefix("/") else { throw PaddockError(.wrongFormat, "\(flag) takes absolute paths, not '\(path)'") }
+            return path
+        }
         while let flag = rest.popFirst() {
             switch flag {
             case "--": break
@@ -44,16 +50,21 @@ public struct LauncherArguments: Sendable, Equatable {
             case "--memory": overrides.memory = try ByteSize(parsing: value(flag))
             case "--file-size": overrides.fileSize = try ByteSize(parsing: value(flag))
             case "--cpu": overrides.cpuSeconds = try number(flag, as: Int.self)
+            case "--disk": overrides.disk = try ByteSize(parsing: value(flag))
+            case "--disk-files": overrides.diskFiles = try number(flag, as: Int.self)
+            case "--allow-range": overrides.allowedRanges.append(try IPv4Range(parsing: value(flag)).description)
+            case "--bind": overrides.binds.append(SandboxOverrides.Bind(source: try value(flag), target: try absolute(flag)))
+            case "--name": overrides.identity = try value(flag)
             case "--allow-network": overrides.allowNetwork = true
-            case "--readable": overrides.readable.append(try value(flag))
-            case "--writable": overrides.writable.append(try value(flag))
+            case "--readable": overrides.readable.append(try absolute(flag))
+            case "--writable": overrides.writable.append(try absolute(flag))
             case "--keep-fd": overrides.keptDescriptors.append(try number(flag, as: Int32.self))
             case "--uid": uid = try number(flag, as: UInt32.self)
             case "--gid": gid = try number(flag, as: UInt32.self)
             case "--cgroup": overrides.cgroups.append(try value(flag))
             case "--die-with-parent": overrides.dieWithParent = true
             case "--report": report = true
-            case "--chdir": directory = try value(flag)
+            case "--chdir": directory = try absolute(flag)
             case "--env":
                 let assignment = try value(flag)
                 guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
@@ -83,7 +94,8 @@ public struct LauncherArguments: Sendable, Equatable {
     }
 
     public static let usage =
-        "paddock-sandbox --profile PATH [--memory SIZE] [--cpu SECONDS] [--file-size SIZE] [--allow-network] "
-        + "[--readable DIR]... [--writable DIR]... [--keep-fd N]... [--uid UID --gid GID] [--cgroup PATH]... "
-        + "[--env NAME=VALUE]... [--die-with-parent] [--chdir DIR] [--report] -- PROGRAM ARGS..."
+        "paddock-sandbox --profile PATH [--memory SIZE] [--cpu SECONDS] [--file-size SIZE] [--disk SIZE] [--disk-files N] "
+        + "[--allow-network] [--allow-range CIDR]... [--readable PATH]... [--writable PATH]... [--bind SOURCE TARGET]... "
+        + "[--keep-fd N]... [--uid UID --gid GID] [--cgroup PATH]... [--env NAME=VALUE]... [--name NAME] "
+        + "[--die-with-parent] [--chdir DIR] [--report] -- PROGRAM ARGS..."
 }

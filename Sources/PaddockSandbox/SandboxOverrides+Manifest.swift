@@ -2,18 +2,22 @@ public import PaddockCore
 
 extension SandboxOverrides {
     /// The overrides a plugin's manifest asks for: `resource.memory` is the
-    /// memory cap, `resource.cpu_seconds` the CPU limit, `permission.network`
-    /// allows AF_INET/AF_INET6 sockets; the plugin reads its own directory
-    /// and writes only its data directory and a private tmp directory.
-    public init(manifest: Manifest, pluginDirectory: String, dataDirectory: String, tmpDirectory: String) {
+    /// memory cap, `resource.cpu_seconds` the CPU limit of all its processes,
+    /// `resource.disk`/`disk_files` its writable filesystem, `permission.network`
+    /// outbound network; its directory is shown read-only at ``pluginPath``.
+    public init(manifest: Manifest, pluginDirectory: String) {
         self.init()
         memory = manifest.resource.memory
         cpuSeconds = manifest.resource.cpuSeconds
+        disk = manifest.resource.disk
+        diskFiles = manifest.resource.diskFiles
         allowNetwork = manifest.permission.network
-        readable = [pluginDirectory]
-        writable = [dataDirectory, tmpDirectory]
-        environment = ["TMPDIR": tmpDirectory, "HOME": dataDirectory]
+        binds = [Bind(source: pluginDirectory, target: Self.pluginPath)]
+        identity = manifest.name
     }
+
+    /// Where a plugin finds its own files in its view (its working directory).
+    public static let pluginPath = "/plugin"
 
     /// The profile file a manifest runs under, in `profilesDirectory`:
     /// `network.yaml` when it declares network access, otherwise
@@ -30,13 +34,18 @@ extension SandboxOverrides {
         if let memory { arguments += ["--memory", String(memory.bytes)] }
         if let cpuSeconds { arguments += ["--cpu", String(cpuSeconds)] }
         if let fileSize { arguments += ["--file-size", String(fileSize.bytes)] }
+        if let disk { arguments += ["--disk", String(disk.bytes)] }
+        if let diskFiles { arguments += ["--disk-files", String(diskFiles)] }
         if allowNetwork { arguments.append("--allow-network") }
+        for range in allowedRanges { arguments += ["--allow-range", range] }
         for path in readable { arguments += ["--readable", path] }
         for path in writable { arguments += ["--writable", path] }
+        for bind in binds { arguments += ["--bind", bind.source, bind.target] }
         for fd in keptDescriptors { arguments += ["--keep-fd", String(fd)] }
         if let credentials { arguments += ["--uid", String(credentials.uid), "--gid", String(credentials.gid)] }
         for path in cgroups { arguments += ["--cgroup", path] }
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) { arguments += ["--env", "\(name)=\(value)"] }
+        arguments += ["--name", identity]
         if dieWithParent { arguments.append("--die-with-parent") }
         return arguments
     }

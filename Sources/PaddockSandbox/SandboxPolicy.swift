@@ -14,6 +14,12 @@ public struct SandboxPolicy: Sendable, Equatable {
     public var keptDescriptors: [Int32]
     /// Kill the plugin when the process that started the launcher dies.
     public var dieWithParent: Bool
+    /// Host paths shown read-only at another path of the plugin's view.
+    public var binds: [SandboxOverrides.Bind]
+    /// Private IPv4 ranges (CIDR) a plugin with network may reach after all.
+    public var allowedRanges: [String]
+    /// The plugin's name in its view: the user name of its uid and the host name.
+    public var identity: String
 
     /// The seccomp policy with the network rules added when network is allowed.
     public var seccomp: SeccompPolicy {
@@ -45,6 +51,8 @@ public struct SandboxPolicy: Sendable, Equatable {
         if let memory = overrides.memory { profile.limits.memory = memory }
         if let cpu = overrides.cpuSeconds { profile.limits.cpuSeconds = cpu }
         if let fileSize = overrides.fileSize { profile.limits.fileSize = fileSize }
+        if let disk = overrides.disk { profile.limits.disk = disk }
+        if let files = overrides.diskFiles { profile.limits.diskFiles = files }
         profile.readable += overrides.readable
         profile.writable += overrides.writable
         profile.environment.merge(overrides.environment) { _, new in new }
@@ -54,6 +62,9 @@ public struct SandboxPolicy: Sendable, Equatable {
         cgroups = overrides.cgroups
         keptDescriptors = overrides.keptDescriptors
         dieWithParent = overrides.dieWithParent
+        binds = overrides.binds
+        allowedRanges = overrides.allowedRanges
+        identity = overrides.identity
     }
 }
 
@@ -71,6 +82,22 @@ public struct SandboxOverrides: Sendable, Equatable {
     public var cgroups: [String] = []
     public var environment: [String: String] = [:]
     public var dieWithParent = false
+    public var disk: ByteSize?
+    public var diskFiles: Int?
+    public var binds: [Bind] = []
+    public var allowedRanges: [String] = []
+    public var identity = "plugin"
 
     public init() {}
+
+    /// A host path (`source`) shown read-only at `target` in the plugin's view.
+    public struct Bind: Sendable, Equatable {
+        public var source: String
+        public var target: String
+
+        public init(source: String, target: String) {
+            self.source = source
+            self.target = target
+        }
+    }
 }

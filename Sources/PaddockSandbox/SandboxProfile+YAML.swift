@@ -152,7 +152,8 @@ extension ResourceLimits: YAMLDecodable {
     public init?(from yaml: YAMLDecoder) {
         guard
             yaml.expectMapping(known: [
-                "memory", "memory_headroom", "file_size", "cpu_seconds", "open_files", "processes", "stack", "core",
+                "memory", "memory_headroom", "file_size", "cpu_seconds", "open_files", "processes", "stack", "core", "disk",
+                "disk_files",
             ])
         else { return nil }
         if let core = yaml.optional("core"), core.int.map({ $0 != 0 }) ?? false {
@@ -166,7 +167,9 @@ extension ResourceLimits: YAMLDecodable {
             cpuSeconds: yaml.optional("cpu_seconds")?.int ?? defaults.cpuSeconds,
             openFiles: yaml.optional("open_files")?.int ?? defaults.openFiles,
             processes: yaml.optional("processes")?.int ?? defaults.processes,
-            stack: yaml.optional("stack")?.decode(ByteSize.self) ?? defaults.stack
+            stack: yaml.optional("stack")?.decode(ByteSize.self) ?? defaults.stack,
+            disk: yaml.optional("disk")?.decode(ByteSize.self) ?? defaults.disk,
+            diskFiles: yaml.optional("disk_files")?.int ?? defaults.diskFiles
         )
     }
 }

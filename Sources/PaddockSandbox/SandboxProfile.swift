@@ -129,6 +129,11 @@ public struct ResourceLimits: Sendable, Equatable {
     public var openFiles: Int
     public var processes: Int
     public var stack: ByteSize
+    /// The size of the plugin's writable filesystem: its data directory,
+    /// `/tmp` and `/dev/shm` share it.
+    public var disk: ByteSize
+    /// How many files and directories that filesystem holds at most.
+    public var diskFiles: Int
 
     public init(
         memory: ByteSize = ByteSize(bytes: 256 << 20),
@@ -137,7 +142,9 @@ public struct ResourceLimits: Sendable, Equatable {
         cpuSeconds: Int = 300,
         openFiles: Int = 256,
         processes: Int = 64,
-        stack: ByteSize = ByteSize(bytes: 8 << 20)
+        stack: ByteSize = ByteSize(bytes: 8 << 20),
+        disk: ByteSize = ByteSize(bytes: 64 << 20),
+        diskFiles: Int = 4096
     ) {
         self.memory = memory
         self.memoryHeadroom = memoryHeadroom
@@ -146,6 +153,8 @@ public struct ResourceLimits: Sendable, Equatable {
         self.openFiles = openFiles
         self.processes = processes
         self.stack = stack
+        self.disk = disk
+        self.diskFiles = diskFiles
     }
 
     /// RLIMIT_AS and RLIMIT_DATA: the cap plus headroom.

@@ -215,6 +215,12 @@ public actor Engine {
         }
     }
 
+    /// Kills every plugin at once, with everything in its cgroup and pid
+    /// namespace: for a supervisor that has been told to exit now.
+    public func terminate() async {
+        for runtime in runtimes.values { await runtime.terminate() }
+    }
+
     /// The ids of the loaded plugins, sorted.
     var loadedIDs: [String] { runtimes.keys.sorted() }
 

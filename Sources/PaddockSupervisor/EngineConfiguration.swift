@@ -16,8 +16,16 @@ public struct EngineConfiguration: Sendable {
     /// version-manager shim, which costs 100+ ms a start and which a plugin's
     /// uid may not even be able to read.
     public var python: String
-    /// Plugins get uids (and gids) from here up, one each, in load order.
+    /// Plugins get uids (and gids) from here up: each running plugin one of
+    /// its own, host-wide (see ``uidLocks``).
     public var firstUID: UInt32 = 200_000
+    /// How many uids plugins may use from ``firstUID`` on.
+    public var uidCount: UInt32 = 65_536
+    /// Where the supervisors of this host hold their uid leases.
+    public var uidLocks = "/run/paddock/uids"
+    /// Private IPv4 ranges (CIDR) that plugins with network permission may
+    /// reach after all, by plugin id; everything private is refused otherwise.
+    public var allowedRanges: [String: [String]] = [:]
     /// The time from spawn to an answered `initialize`.
     public var startTimeout: Duration = .seconds(10)
     /// The default deadline of a call.

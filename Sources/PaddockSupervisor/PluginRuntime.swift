@@ -17,7 +17,10 @@ actor PluginRuntime {
     let manifest: Manifest
     let directory: String
     let configuration: EngineConfiguration
-    let credentials: SandboxPolicy.Credentials
+    /// The uid the plugin prefers (its registry's); it runs as ``credentials``.
+    let preferredUID: UInt32
+    /// The uid of the running process, held host-wide while it runs.
+    private var lease: UIDLease?
     let group: any EventLoopGroup
     let log: PluginLog
     let host: HostService
@@ -55,13 +58,19 @@ actor PluginRuntime {
         self.manifest = manifest
         self.directory = directory
         self.configuration = configuration
-        self.credentials = SandboxPolicy.Credentials(uid: uid, gid: uid)
+        self.preferredUID = uid
         self.group = group
         self.log = log
         self.host = host
         self.restartMachine = RestartStateMachine(configuration: configuration.restart)
         self.heartbeat = HeartbeatStateMachine(
             interval: configuration.heartbeatInterval, timeout: configuration.heartbeatTimeout, now: .now)
+    }
+
+    /// The uid and gid of the running plugin (the preferred one when none runs).
+    var credentials: SandboxPolicy.Credentials {
+        let uid = lease?.uid ?? preferredUID
+        return SandboxPolicy.Credentials(uid: uid, gid: uid)
     }
 
     var status: PluginStatus {
@@ -129,6 +138,7 @@ actor PluginRuntime {
                 // Not even spawned (no launcher, no descriptors): retrying will not help.
                 try? cgroup?.remove()
                 cgroup = nil
+                lease = nil
                 state = .failed
                 lastDeath = coded
                 failReadyWaiters(coded)
@@ -151,35 +161,49 @@ actor PluginRuntime {
     }
 
     private func launcherArguments() throws(PaddockError) -> [String] {
-        let data = configuration.dataDirectory + "/data/" + manifest.name
-        let tmp = configuration.dataDirectory + "/tmp/" + manifest.name
-        for path in [configuration.dataDirectory + "/data", configuration.dataDirectory + "/tmp"] { mkdir(path, 0o711) }
-        for path in [data, tmp] {
-            mkdir(path, 0o700)
-            if geteuid() == 0 { chown(path, credentials.uid, credentials.gid) }
-        }
-        var overrides = SandboxOverrides(manifest: manifest, pluginDirectory: directory, dataDirectory: data, tmpDirectory: tmp)
-        overrides.readable.append(configuration.pythonSDK)
+        var overrides = SandboxOverrides(manifest: manifest, pluginDirectory: directory)
         overrides.keptDescriptors = [PluginProcess.pluginDescriptor]
         overrides.environment["PADDOCK_RPC_FD"] = String(PluginProcess.pluginDescriptor)
-        overrides.environment["PYTHONPATH"] = configuration.pythonSDK
         overrides.environment["PADDOCK_PLUGIN"] = manifest.name
         overrides.dieWithParent = true
-        if geteuid() == 0 { overrides.credentials = credentials }
-        if configuration.useCgroups, geteuid() == 0 {
-            let memory = manifest.resource.memory ?? ResourceLimits().memory
-            // <plugin>-<daemon pid>-<n>: unique in this process; a later daemon
-            // recognises leftovers of a dead one by the pid.
-            let name = "\(manifest.name)-\(getpid())-\(cgroupSerial.add(1, ordering: .relaxed).newValue)"
-            cgroup = try? Cgroup.create(name: name, memory: memory, processes: ResourceLimits().processes)
-            overrides.cgroups = cgroup?.directories ?? []
+        overrides.allowedRanges = configuration.allowedRanges[manifest.name] ?? []
+        let program: [String]
+        if manifest.runner.language == .python {
+            overrides.binds.append(SandboxOverrides.Bind(source: configuration.pythonSDK, target: Self.sdkPath))
+            overrides.environment["PYTHONPATH"] = Self.sdkPath
+            // An interpreter outside /usr (a version manager's) needs its whole prefix, where it is.
+            let prefix = Self.parent(of: Self.parent(of: configuration.python))
+            if !prefix.hasPrefix("/usr") { overrides.readable.append(prefix) }
+            program = [configuration.python, "-m", "paddock_plugin", manifest.runner.entrypoint]
+        } else {
+            program = [try nativeExecutable()]
+        }
+        if geteuid() == 0 {
+            let range = configuration.firstUID..<(configuration.firstUID + configuration.uidCount)
+            let lease = try UIDLease.take(preferred: preferredUID, range: range, directory: configuration.uidLocks)
+            self.lease = lease
+            overrides.credentials = SandboxPolicy.Credentials(uid: lease.uid, gid: lease.uid)
+            if configuration.useCgroups {
+                let memory = manifest.resource.memory ?? ResourceLimits().memory
+                // <plugin>-<daemon pid>-<n>: unique in this process; a later daemon
+                // recognises leftovers of a dead one by the pid.
+                let name = "\(manifest.name)-\(getpid())-\(cgroupSerial.add(1, ordering: .relaxed).newValue)"
+                // The launcher and the init of the plugin's pid namespace count too.
+                cgroup = try? Cgroup.create(
+                    name: name, memory: memory, processes: ResourceLimits().processes + 2, cpuShare: manifest.resource.cpu)
+                overrides.cgroups = cgroup?.directories ?? []
+            }
         }
         let profile = SandboxOverrides.profilePath(for: manifest, in: configuration.profilesDirectory)
-        let entrypoint = manifest.runner.entrypoint
-        let program: [String] =
-            manifest.runner.language == .python
-            ? [configuration.python, "-m", "paddock_plugin", entrypoint] : [try nativeExecutable()]
-        return ["--profile", profile] + overrides.arguments + ["--chdir", directory, "--"] + program
+        return ["--profile", profile] + overrides.arguments + ["--chdir", SandboxOverrides.pluginPath, "--"] + program
+    }
+
+    /// Where a Python plugin finds the SDK in its view.
+    static let sdkPath = "/paddock/sdk"
+
+    private static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
+        return String(path[..<slash])
     }
 
     /// A native plugin's executable: its package's product named after it
@@ -256,6 +280,7 @@ actor PluginRuntime {
         process = nil
         try? cgroup?.remove()
         cgroup = nil
+        lease = nil  // every process of the plugin is gone: its uid is free
 
         if stopping {
             state = .stopped
@@ -484,6 +509,15 @@ actor PluginRuntime {
     }
 
     // MARK: Stopping
+
+    /// Kills the plugin now, with every process in its cgroup, and removes the cgroup.
+    func terminate() {
+        stopping = true
+        heartbeatTask?.cancel()
+        heartbeatTask = nil
+        process?.kill()
+        try? cgroup?.remove()
+    }
 
     /// Stops the plugin: `shutdown`, then a kill if it does not exit in time.
     func stop() async {

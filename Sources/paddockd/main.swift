@@ -59,6 +59,7 @@ do {
     let group = ServiceGroup(
         configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
+    Cgroup.removeLeftovers(of: getpid())
     FileHandle.standardError.write(Data("paddockd: stopped\n".utf8))
 } catch let error as PaddockError {
     fail("error \(error.code.rawValue): \(error.message)")

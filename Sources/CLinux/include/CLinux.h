@@ -15,7 +15,11 @@
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -88,6 +92,45 @@ static inline int paddock_setresgid(gid_t gid) {
 
 static inline const int paddock_clone_newnet(void) { return CLONE_NEWNET; }
 static inline const int paddock_clone_newuser(void) { return CLONE_NEWUSER; }
+static inline const int paddock_clone_newpid(void) { return CLONE_NEWPID; }
+/// The namespaces of a plugin's view besides pid and network: mounts, IPC,
+/// host name and cgroup paths.
+static inline const int paddock_clone_view(void) { return CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP; }
+
+static inline int paddock_setns(int fd, int type) {
+    return (int)syscall(SYS_setns, fd, type);
+}
+
+/// fork(2); the launcher is single-threaded, so the child may go on freely.
+static inline pid_t paddock_fork(void) { return fork(); }
+
+static inline int paddock_mount(const char *source, const char *target, const char *type, unsigned long flags, const char *data) {
+    return mount(source, target, type, flags, data);
+}
+
+static inline int paddock_umount_detach(const char *target) { return umount2(target, MNT_DETACH); }
+
+static inline int paddock_pivot_root(const char *new_root, const char *put_old) {
+    return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+
+static inline const unsigned long paddock_ms_bind(void) { return MS_BIND; }
+static inline const unsigned long paddock_ms_rec(void) { return MS_REC; }
+static inline const unsigned long paddock_ms_private(void) { return MS_PRIVATE; }
+static inline const unsigned long paddock_ms_remount(void) { return MS_REMOUNT; }
+static inline const unsigned long paddock_ms_rdonly(void) { return MS_RDONLY; }
+static inline const unsigned long paddock_ms_nosuid(void) { return MS_NOSUID; }
+static inline const unsigned long paddock_ms_nodev(void) { return MS_NODEV; }
+static inline const unsigned long paddock_ms_noexec(void) { return MS_NOEXEC; }
+
+/// Sets IFF_UP on the interface `name` through an AF_INET datagram socket.
+static inline int paddock_interface_up(int socket_fd, const char *name) {
+    struct ifreq request = {0};
+    for (int i = 0; name[i] && i < IFNAMSIZ - 1; i++) request.ifr_name[i] = name[i];
+    if (ioctl(socket_fd, SIOCGIFFLAGS, &request) != 0) return -1;
+    request.ifr_flags |= IFF_UP;
+    return ioctl(socket_fd, SIOCSIFFLAGS, &request);
+}
 
 // Landlock (linux/landlock.h), up to ABI 7.
 struct paddock_landlock_ruleset_attr {

@@ -1,0 +1,26 @@
+import Dispatch
+import Glibc
+
+/// SIGINT, SIGTERM and SIGHUP, caught instead of ending the process at once,
+/// so that a command can stop its plugins and clean up first.
+enum TerminationSignals {
+    static let numbers = [SIGINT, SIGTERM, SIGHUP]
+
+    /// Catches the signals from now on and waits for the first; returns its number.
+    static func first() async -> Int32 {
+        let sources = numbers.map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.resume()
+            return (number, source)
+        }
+        let received = AsyncStream<Int32> { continuation in
+            for (number, source) in sources { source.setEventHandler { continuation.yield(number) } }
+        }
+        for await number in received {
+            for (_, source) in sources { source.cancel() }
+            return number
+        }
+        return SIGTERM
+    }
+}
