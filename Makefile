@@ -70,9 +70,9 @@ demo: build
 	@set -e; fifo=$$(mktemp -u); mkfifo $$fifo; \
 		/usr/bin/python3 examples/weather-forecast/dev/fake_upstream.py > $$fifo & upstream=$$!; \
 		trap 'kill $$upstream 2>/dev/null; rm -f '$$fifo EXIT; \
-		read port < $$fifo; settings="--setting api_base=http://127.0.0.1:$$port --setting api_key=test-key"; \
-		$(BIN)/paddock run examples/weather-forecast --tool current_weather --params '{"city": "Berlin"}' $$settings; \
-		$(BIN)/paddock run examples/weather-forecast --endpoint /weather --query city=Paris $$settings
+		read port < $$fifo; settings="--setting api_base=http://127.0.0.1:$$port --setting api_key=-"; \
+		echo test-key | $(BIN)/paddock run examples/weather-forecast --tool current_weather --params '{"city": "Berlin"}' $$settings; \
+		echo test-key | $(BIN)/paddock run examples/weather-forecast --endpoint /weather --query city=Paris $$settings
 	@echo "== notes (host storage under a 16 KB quota, kept in a scratch --data between runs)"
 	@set -e; data=$$(mktemp -d); trap 'rm -rf '$$data EXIT; \
 		$(BIN)/paddock run examples/notes --data $$data --tool save_note --params '{"title": "Groceries", "text": "eggs, flour, milk"}'; \

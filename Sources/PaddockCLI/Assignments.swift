@@ -1,6 +1,6 @@
-import PaddockCore
-
-/// `k=v` command-line assignments (`--setting`, `--set`, `--query`).
+/// Plain `k=v` command-line assignments: `paddock run --query`. Settings
+/// (`--set`, `--setting`) are ``SettingAssignment``s, whose values may come
+/// from a file, standard input or the terminal instead.
 enum Assignments {
     /// Each `k=v` as a pair; `k` alone has an empty value.
     static func pairs(_ assignments: [String]) -> [String: String] {
@@ -10,10 +10,5 @@ enum Assignments {
             values[String(parts.first ?? "")] = parts.count > 1 ? String(parts[1]) : ""
         }
         return values
-    }
-
-    /// Each value as JSON when it parses as JSON, else as a string.
-    static func json(_ assignments: [String]) -> [String: JSONValue] {
-        pairs(assignments).mapValues { text in (try? JSONValue(parsing: Array(text.utf8))) ?? .string(text) }
     }
 }

@@ -16,13 +16,26 @@ struct DaemonOptions: ParsableArguments {
     /// Calls the daemon; a coded error is printed as `error NNN: message` and exits 1.
     func call(_ method: String, _ params: JSONValue = .object([:]), onChunk: (@Sendable ([UInt8]) -> Void)? = nil) async throws -> JSONValue {
         do {
-            let client = try await ControlClient.connect(dataDirectory: directory)
-            defer { client.close() }
-            return try JSONValue(parsing: try await client.call(method, params, onChunk: onChunk))
+            return try await request(method, params, onChunk: onChunk)
         } catch let error as PaddockError {
-            FileHandle.standardError.write(Data("error \(error.code.rawValue): \(error.message)\n".utf8))
-            throw ExitCode.failure
+            throw Self.failure(error)
         }
+    }
+
+    /// Prints `error NNN: message` on standard error; the exit status that follows it.
+    static func failure(_ error: PaddockError) -> ExitCode {
+        FileHandle.standardError.write(Data("error \(error.code.rawValue): \(error.message)\n".utf8))
+        return ExitCode.failure
+    }
+
+    /// Calls the daemon.
+    /// - Throws: the daemon's ``PaddockError``, or 306 when there is no daemon.
+    func request(
+        _ method: String, _ params: JSONValue = .object([:]), onChunk: (@Sendable ([UInt8]) -> Void)? = nil
+    ) async throws -> JSONValue {
+        let client = try await ControlClient.connect(dataDirectory: directory)
+        defer { client.close() }
+        return try JSONValue(parsing: try await client.call(method, params, onChunk: onChunk))
     }
 }
 
@@ -71,19 +84,36 @@ struct UninstallCommand: AsyncParsableCommand {
 
 struct SettingsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "settings", abstract: "Show a plugin's settings (secrets masked), or set some with --set k=v.")
+        commandName: "settings", abstract: "Show a plugin's settings (secrets masked), or set some with --set k=v (k=@FILE, k=-, k=? for secrets).")
     @OptionGroup var daemon: DaemonOptions
     @Argument(help: "The plugin's id.") var id: String
-    @Option(name: .customLong("set"), help: "A setting k=v (repeatable); values that parse as JSON are JSON.") var assignments: [String] = []
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp("A setting k=v (repeatable); values that parse as JSON are JSON.", discussion: SettingAssignment.help))
+    var assignments: [String] = []
     @Option(help: "The settings of this tenant (over the plugin's own) instead of the plugin's.") var tenant: String?
     @Option(help: "Whether the gateway serves the plugin's endpoints without an API key (webhooks).") var publicEndpoints: Bool?
 
     func run() async throws {
         var params: [String: JSONValue] = ["id": .string(id)]
-        if !assignments.isEmpty { params["set"] = .object(Assignments.json(assignments)) }
+        if !assignments.isEmpty { params["set"] = .object(try await values()) }
         if let tenant { params["tenant"] = .string(tenant) }
         if let publicEndpoints { params["public_endpoints"] = .bool(publicEndpoints) }
         print(try await daemon.call("settings", .object(params)).jsonText)
+    }
+
+    /// The `--set` values, read from their sources; a warning for each secret
+    /// (as the plugin's manifest, from the daemon, declares) given inline.
+    private func values() async throws -> [String: JSONValue] {
+        do throws(PaddockError) {
+            let parsed = try SettingAssignment.parse(assignments)
+            if parsed.contains(where: \.isInlineValue), let plugin = try? await daemon.request("plugin", .object(["id": .string(id)])) {
+                SecretWarning.print(parsed, secrets: SecretWarning.secrets(of: plugin["manifest"]))
+            }
+            return try SettingAssignment.values(parsed)
+        } catch {
+            throw DaemonOptions.failure(error)
+        }
     }
 }
 

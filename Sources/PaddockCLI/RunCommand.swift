@@ -47,7 +47,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The endpoint's request body: text, or @FILE.")
     var body: String?
 
-    @Option(name: .customLong("setting"), help: "A plugin setting k=v (repeatable); values that parse as JSON are JSON.")
+    @Option(
+        name: .customLong("setting"),
+        help: ArgumentHelp(
+            "A plugin setting k=v (repeatable); values that parse as JSON are JSON.",
+            discussion: SettingAssignment.help))
     var settings: [String] = []
 
     @Option(name: .customLong("with"), help: "Another plugin directory to run alongside, for the plugin to call (repeatable).")
@@ -71,6 +75,8 @@ struct RunCommand: AsyncParsableCommand {
         var engine: Engine?
         var pluginID: String?
         do {
+            // Before anything starts: `k=?` may ask on the terminal.
+            let settingValues = try settingValues()
             var configuration = try EngineConfiguration.locate(dataDirectory: scratch)
             configuration.callTimeout = .milliseconds(Int64(timeout * 1000))
             configuration.startTimeout = .milliseconds(Int64(startTimeout * 1000))
@@ -91,7 +97,7 @@ struct RunCommand: AsyncParsableCommand {
                 pluginID = other
                 try await running.start(other)
             }
-            let id = try await running.load(directory: directory, settings: .object(Assignments.json(settings)))
+            let id = try await running.load(directory: directory, settings: .object(settingValues))
             pluginID = id
             try await running.start(id)
             let result = try await call(running, id)
@@ -129,6 +135,16 @@ struct RunCommand: AsyncParsableCommand {
         return try await engine.invokeTool(id, tool: tool, arguments: arguments, onChunk: stream ? Self.printChunk : nil)
     }
 
+    /// The `--setting` values, read from their sources; a warning for each
+    /// secret the manifest declares that was given inline.
+    private func settingValues() throws(PaddockError) -> [String: JSONValue] {
+        let assignments = try SettingAssignment.parse(settings)
+        if assignments.contains(where: \.isInlineValue), let manifest = ManifestLoader().load(directory: directory).manifest {
+            SecretWarning.print(assignments, secrets: SecretWarning.secrets(of: manifest))
+        }
+        return try SettingAssignment.values(assignments)
+    }
+
     private static func json(_ text: String, _ option: String) throws(PaddockError) -> JSONValue {
         do {
             return try JSONValue(parsing: Array(text.utf8))
@@ -152,7 +168,6 @@ struct RunCommand: AsyncParsableCommand {
         }
         return Array(body.utf8)
     }
-
 
     /// `--data`: created when missing; absolute, so the plugin's paths are.
     private static func dataDirectory(_ path: String) throws -> String {

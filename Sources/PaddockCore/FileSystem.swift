@@ -25,6 +25,15 @@ public enum FileSystem {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw failure(path) }
         defer { close(fd) }
+        return try read(descriptor: fd, limit: limit, name: path)
+    }
+
+    /// Reads at most `limit` bytes from an open descriptor, up to its end:
+    /// a pipe or standard input as well as a file. The descriptor stays open.
+    /// - Parameters:
+    ///   - name: what the descriptor is, for the error message.
+    /// - Throws: ``PaddockError`` 302 when it cannot be read.
+    public static func read(descriptor fd: Int32, limit: Int, name: String) throws(PaddockError) -> [UInt8] {
         var info = stat()
         let expected = fstat(fd, &info) == 0 && info.st_size > 0 ? min(Int(info.st_size) + 1, limit) : 4096
         var bytes = [UInt8](repeating: 0, count: max(1, expected))
@@ -35,7 +44,7 @@ public enum FileSystem {
                 Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
             }
             if got < 0 && errno == EINTR { continue }
-            guard got >= 0 else { throw failure(path) }
+            guard got >= 0 else { throw failure(name) }
             if got == 0 { break }
             count += got
         }

@@ -70,6 +70,21 @@ struct DaemonTests {
         #expect(try daemon.json("list", "--json") == .array([]))
     }
 
+    @Test func settingsWarnsAboutASecretOnTheCommandLineAsTheManifestDeclaresIt() throws {
+        let daemon = try RunningDaemon()
+        #expect(try daemon.paddock("install", Self.weather).status == 0)
+        let inline = try daemon.paddock("settings", "weather-forecast", "--set", "api_key=hunter2", "--set", "units=imperial")
+        #expect(inline.status == 0)
+        #expect(inline.stderr == PaddockCLI.secretWarning("api_key"), "units is a select, not a secret")
+        let keyFile = try PaddockCLI.privateFile("hunter2\n")
+        defer { unlink(keyFile) }
+        let fromFile = try daemon.paddock("settings", "weather-forecast", "--set", "api_key=@" + keyFile, "--set", "api_base=http://x")
+        #expect(fromFile.status == 0 && fromFile.stderr.isEmpty, "\(fromFile.stderr)")
+        #expect(try JSONValue(parsing: Array(fromFile.stdout.utf8))["api_key"] == .string("********"))
+        let missing = try daemon.paddock("settings", "weather-forecast", "--set", "api_key=@/nonexistent/key")
+        #expect(missing.stderr == "error 101: the setting 'api_key': cannot read /nonexistent/key: No such file or directory\n")
+    }
+
     @Test func activationChecksRefuseWithCodesAndLeaveThePluginInactive() throws {
         let daemon = try RunningDaemon()
         #expect(try daemon.paddock("install", Self.weather).status == 0)

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import PaddockTestSupport
 
 /// Runs the built `paddock` binary.
@@ -18,6 +19,20 @@ enum PaddockCLI {
         let result = try ProcessRunner.run(binary, ["validate", directory.path, "--json"])
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
         return (result.status, object as? [String: Any] ?? [:])
+    }
+
+    /// The warning `paddock` prints for a secret setting given in argv.
+    static func secretWarning(_ name: String) -> String {
+        "warning: the secret setting '\(name)' was given on the command line, where other users can read it; "
+            + "use \(name)=@FILE, \(name)=- or \(name)=?\n"
+    }
+
+    /// A temporary file only its owner can read, holding `contents`.
+    static func privateFile(_ contents: String) throws -> String {
+        let path = "/tmp/paddock-cli-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try Data(contents.utf8).write(to: URL(fileURLWithPath: path))
+        chmod(path, 0o600)
+        return path
     }
 
     /// The error codes of a JSON report.

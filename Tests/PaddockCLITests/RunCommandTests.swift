@@ -107,35 +107,71 @@ struct RunCommandTests {
     }
 
     @Test func weatherToolAndEndpointAgainstAFakeUpstream() throws {
-        let upstream = try Background(URL(fileURLWithPath: "/usr/bin/python3"), [Self.weather + "/dev/fake_upstream.py", "--fail-first", "2"])
-        defer { upstream.stop() }
-        let port = upstream.nextLine()
-        let settings = ["--setting", "api_base=http://127.0.0.1:\(port)", "--setting", "api_key=test-key"]
         // The first two answers are 503: the plugin retries with backoff and succeeds.
-        let tool = try PaddockCLI.run(["run", Self.weather, "--tool", "current_weather", "--params", #"{"city": "Berlin"}"#] + settings)
-        #expect(tool.status == 0, "\(tool.stderr)")
-        let forecast = try JSONValue(parsing: Array(tool.stdout.utf8))
-        #expect(forecast["city"] == .string("Berlin"))
-        let endpoint = try PaddockCLI.run(["run", Self.weather, "--endpoint", "/weather", "--query", "city=Paris"] + settings)
-        let response = try JSONValue(parsing: Array(endpoint.stdout.utf8))
-        #expect(response["status"] == .int(200))
-        let body = Data(base64Encoded: response["body"]?.stringValue ?? "") ?? Data()
-        #expect(String(decoding: body, as: UTF8.self).contains("\"city\": \"Paris\""))
-        let missingCity = try PaddockCLI.run(["run", Self.weather, "--endpoint", "/weather"] + settings)
-        #expect(missingCity.stderr.hasPrefix("error 101:"))
+        try Self.againstFakeUpstream(["--fail-first", "2"]) { settings, _ in
+            let tool = try PaddockCLI.run(["run", Self.weather, "--tool", "current_weather", "--params", #"{"city": "Berlin"}"#] + settings)
+            #expect(tool.status == 0, "\(tool.stderr)")
+            let forecast = try JSONValue(parsing: Array(tool.stdout.utf8))
+            #expect(forecast["city"] == .string("Berlin"))
+            let endpoint = try PaddockCLI.run(["run", Self.weather, "--endpoint", "/weather", "--query", "city=Paris"] + settings)
+            let response = try JSONValue(parsing: Array(endpoint.stdout.utf8))
+            #expect(response["status"] == .int(200))
+            let body = Data(base64Encoded: response["body"]?.stringValue ?? "") ?? Data()
+            #expect(String(decoding: body, as: UTF8.self).contains("\"city\": \"Paris\""))
+            let missingCity = try PaddockCLI.run(["run", Self.weather, "--endpoint", "/weather"] + settings)
+            #expect(missingCity.stderr.hasPrefix("error 101:"))
+        }
     }
 
     @Test func weatherReports201WhenTheUpstreamKeepsFailing() throws {
-        let upstream = try Background(URL(fileURLWithPath: "/usr/bin/python3"), [Self.weather + "/dev/fake_upstream.py", "--fail-always"])
-        defer { upstream.stop() }
-        let port = upstream.nextLine()
-        let result = try PaddockCLI.run(
-            "run", Self.weather, "--tool", "current_weather", "--params", #"{"city": "Oslo"}"#,
-            "--setting", "api_base=http://127.0.0.1:\(port)", "--setting", "api_key=test-key")
-        #expect(result.status == 1)
-        #expect(result.stderr.hasPrefix("error 201: the weather service kept failing"))
+        try Self.againstFakeUpstream(["--fail-always"]) { settings, _ in
+            let result = try PaddockCLI.run(["run", Self.weather, "--tool", "current_weather", "--params", #"{"city": "Oslo"}"#] + settings)
+            #expect(result.status == 1)
+            #expect(result.stderr.hasPrefix("error 201: the weather service kept failing"))
+        }
         let noKey = try PaddockCLI.run("run", Self.weather, "--tool", "current_weather", "--params", #"{"city": "Oslo"}"#)
         #expect(noKey.stderr == "error 101: the required setting 'api_key' has no value\n")
+    }
+
+    @Test func weatherTakesItsKeyFromAFileOrStandardInputAndWarnsWhenItIsInArgv() throws {
+        try Self.againstFakeUpstream([], key: "from-a-file") { settings, keyFile in
+            let call = ["run", Self.weather, "--tool", "current_weather", "--params", #"{"city": "Lima"}"#, settings[0], settings[1]]
+            let fromFile = try PaddockCLI.run(call + ["--setting", "api_key=@" + keyFile])
+            #expect(fromFile.status == 0, "the upstream takes the key without its CRLF: \(fromFile.stderr)")
+            #expect(try JSONValue(parsing: Array(fromFile.stdout.utf8))["city"] == .string("Lima"))
+            #expect(!fromFile.stderr.contains("warning"), "\(fromFile.stderr)")
+            let fromInput = try ProcessRunner.run(PaddockCLI.binary, call + ["--setting", "api_key=-"], input: keyFile)
+            #expect(fromInput.status == 0, "\(fromInput.stderr)")
+            let inline = try PaddockCLI.run(call + ["--setting", "api_key=from-a-file"])
+            #expect(inline.status == 0, "\(inline.stderr)")
+            #expect(inline.stderr.hasPrefix(PaddockCLI.secretWarning("api_key")), "\(inline.stderr)")
+        }
+    }
+
+    @Test func settingsAreReadAndCheckedBeforeThePluginStarts() throws {
+        let unreadable = try PaddockCLI.run(
+            "run", Self.weather, "--tool", "current_weather", "--setting", "api_key=inline", "--setting", "units=@/nonexistent/units")
+        #expect(unreadable.status == 1)
+        #expect(
+            unreadable.stderr == PaddockCLI.secretWarning("api_key")
+                + "error 101: the setting 'units': cannot read /nonexistent/units: No such file or directory\n")
+        let twice = try PaddockCLI.run("run", Self.weather, "--tool", "current_weather", "--setting", "api_key=-", "--setting", "units=-")
+        #expect(twice.stderr.hasPrefix("error 102: only one setting can be read from standard input"), "\(twice.stderr)")
+        let escaped = try PaddockCLI.run("run", Self.weather, "--tool", "current_weather", "--setting", "api_key=@@inline")
+        #expect(escaped.stderr.hasPrefix(PaddockCLI.secretWarning("api_key")), "@@ is an inline value: \(escaped.stderr)")
+    }
+
+    /// Runs `body` against the stand-in weather service (started with
+    /// `options`, taking `key`) with the settings that reach it: `api_base`,
+    /// then `api_key` from `keyFile`, which holds the key and a CRLF.
+    private static func againstFakeUpstream(
+        _ options: [String], key: String = "test-key", _ body: (_ settings: [String], _ keyFile: String) throws -> Void
+    ) throws {
+        let upstream = try Background(URL(fileURLWithPath: "/usr/bin/python3"), [weather + "/dev/fake_upstream.py", "--key", key] + options)
+        defer { upstream.stop() }
+        let keyFile = try PaddockCLI.privateFile(key + "\r\n")
+        defer { unlink(keyFile) }
+        try body(["--setting", "api_base=http://127.0.0.1:\(upstream.nextLine())", "--setting", "api_key=@" + keyFile], keyFile)
     }
 
     private static func plugin(name: String, code: String, permission: String = "{}") throws -> String {

@@ -29,8 +29,11 @@ public enum ProcessRunner {
     }
 
     /// Runs `executable` with `arguments` and waits for it. `environment`
-    /// adds to (or replaces in) this process's environment.
-    public static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    /// adds to (or replaces in) this process's environment; `input` is a file
+    /// to read as standard input (else this process's is inherited).
+    public static func run(
+        _ executable: URL, _ arguments: [String], environment: [String: String] = [:], input: String? = nil
+    ) throws -> Result {
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
         guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw POSIXError(.EMFILE) }
@@ -41,6 +44,7 @@ public enum ProcessRunner {
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         for fd in outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+        if let input { posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0) }
 
         let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
