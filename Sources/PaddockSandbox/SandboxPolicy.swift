@@ -14,6 +14,11 @@ public struct SandboxPolicy: Sendable, Equatable {
     public var keptDescriptors: [Int32]
     /// Kill the plugin when the process that started the launcher dies.
     public var dieWithParent: Bool
+    /// Host paths the caller needs shown read-only where they are (the
+    /// profile's own are shown when the host has them).
+    public var readable: [String]
+    /// Host paths the caller needs shown writable where they are.
+    public var writable: [String]
     /// Host paths shown read-only at another path of the plugin's view.
     public var binds: [SandboxOverrides.Bind]
     /// Private IPv4 ranges (CIDR) a plugin with network may reach after all.
@@ -53,8 +58,6 @@ public struct SandboxPolicy: Sendable, Equatable {
         if let fileSize = overrides.fileSize { profile.limits.fileSize = fileSize }
         if let disk = overrides.disk { profile.limits.disk = disk }
         if let files = overrides.diskFiles { profile.limits.diskFiles = files }
-        profile.readable += overrides.readable
-        profile.writable += overrides.writable
         profile.environment.merge(overrides.environment) { _, new in new }
         self.profile = profile
         allowNetwork = profile.allowsNetwork || overrides.allowNetwork
@@ -62,6 +65,8 @@ public struct SandboxPolicy: Sendable, Equatable {
         cgroups = overrides.cgroups
         keptDescriptors = overrides.keptDescriptors
         dieWithParent = overrides.dieWithParent
+        readable = overrides.readable
+        writable = overrides.writable
         binds = overrides.binds
         allowedRanges = overrides.allowedRanges
         identity = overrides.identity

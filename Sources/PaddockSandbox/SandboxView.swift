@@ -8,9 +8,11 @@ import PaddockCore
 public struct SandboxView: Sendable, Equatable {
     public enum Entry: Sendable, Equatable {
         /// The host path `source` shown at `target`; read-only unless `writable`.
-        /// A system path that is a symbolic link on the host (merged `/usr`:
-        /// `/bin -> usr/bin`) becomes the same link.
         case bind(source: String, target: String, writable: Bool)
+        /// A system path of the profile, shown where it is when the host has
+        /// it; one that is a symbolic link on the host (merged `/usr`:
+        /// `/bin -> usr/bin`) becomes the same link.
+        case system(String)
         /// A symbolic link.
         case symlink(path: String, destination: String)
         /// A file written for the plugin (its `/etc/passwd` entry, `/etc/hosts`).
@@ -64,13 +66,16 @@ public struct SandboxView: Sendable, Equatable {
         ]
         entries.append(.disk(size: policy.limits.disk.bytes, files: policy.limits.diskFiles, directories: disk))
         // The profile's paths and --readable/--writable are shown where they are on the host.
-        var shown: [(source: String, target: String, writable: Bool)] =
-            policy.profile.readable.map { ($0, $0, false) } + policy.binds.map { ($0.source, $0.target, false) }
-            + policy.profile.writable.map { ($0, $0, true) }
+        let system = policy.profile.readable.filter { path in !policy.readable.contains(path) }
+        var shown: [(source: String?, target: String, writable: Bool)] =
+            system.map { (nil, $0, false) } + policy.readable.map { ($0, $0, false) }
+            + policy.binds.map { ($0.source, $0.target, false) } + (policy.profile.writable + policy.writable).map { ($0, $0, true) }
         if !shown.contains(where: { Self.path(program, isBelow: $0.target) }) { shown.append((program, program, false)) }
         // Parents before children, so that a bind inside another lands on top of it.
         shown.sort { $0.target.split(separator: "/").count < $1.target.split(separator: "/").count }
-        entries += shown.map { .bind(source: $0.source, target: $0.target, writable: $0.writable) }
+        entries += shown.map { item in
+            item.source.map { .bind(source: $0, target: item.target, writable: item.writable) } ?? .system(item.target)
+        }
         self.entries = entries
         readable = ["/etc", "/dev", "/proc"] + shown.filter { !$0.writable }.map(\.target)
         writable = disk.map(\.target) + shown.filter(\.writable).map(\.target)

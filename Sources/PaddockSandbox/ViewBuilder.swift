@@ -47,6 +47,8 @@ enum ViewBuilder {
             guard fd >= 0 else { throw failure(path, "cannot create the file") }
             defer { close(fd) }
             guard contents.withCString({ write(fd, $0, strlen($0)) }) == contents.utf8.count else { throw failure(path, "cannot write") }
+        case .system:
+            break  // resolved into a bind or a link before
         case .device(let path):
             try makeTarget(newRoot + path, for: path, directory: false)
             try mount(oldRoot + path, newRoot + path, nil, paddock_ms_bind(), nil, what: path)
@@ -58,23 +60,24 @@ enum ViewBuilder {
     /// A bind with its source resolved on the host (absolute links would
     /// not resolve below the old root): a system path that is a link on the
     /// host becomes the same link; one the host lacks (/lib64) is left out.
+    /// - Throws: 105 naming a path the caller needs that the host lacks.
     private static func resolve(_ entry: SandboxView.Entry) throws(PaddockError) -> SandboxView.Entry? {
-        guard case .bind(let source, let target, let writable) = entry else { return entry }
-        let system = source == target && !writable && !isUserPath(source)
-        var status = stat()
-        guard lstat(source, &status) == 0 else {
-            if errno == ENOENT, system { return nil }
-            throw failure(source, "cannot be shown in the plugin's view")
-        }
-        if system, status.st_mode & S_IFMT == S_IFLNK {
+        switch entry {
+        case .system(let path):
+            var status = stat()
+            guard lstat(path, &status) == 0 else { return nil }
+            guard status.st_mode & S_IFMT == S_IFLNK else { return try resolve(.bind(source: path, target: path, writable: false)) }
             var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))
-            let length = buffer.withUnsafeMutableBufferPointer { readlink(source, $0.baseAddress!, $0.count - 1) }
-            guard length > 0 else { throw failure(source, "cannot read the link") }
-            return .symlink(path: target, destination: String(decoding: buffer[..<length], as: UTF8.self))
+            let length = buffer.withUnsafeMutableBufferPointer { readlink(path, $0.baseAddress!, $0.count - 1) }
+            guard length > 0 else { throw failure(path, "cannot read the link") }
+            return .symlink(path: path, destination: String(decoding: buffer[..<length], as: UTF8.self))
+        case .bind(let source, let target, let writable):
+            guard let real = realpath(source, nil) else { throw failure(source, "cannot be shown in the plugin's view") }
+            defer { free(real) }
+            return .bind(source: String(cString: real), target: target, writable: writable)
+        default:
+            return entry
         }
-        guard let real = realpath(source, nil) else { throw failure(source, "cannot be shown in the plugin's view") }
-        defer { free(real) }
-        return .bind(source: String(cString: real), target: target, writable: writable)
     }
 
     /// Shows a host path (already resolved) at `target`.
@@ -85,12 +88,6 @@ enum ViewBuilder {
         try mount(oldRoot + source, newRoot + target, nil, paddock_ms_bind(), nil, what: source)
         let flags = paddock_ms_remount() | paddock_ms_bind() | paddock_ms_nosuid() | paddock_ms_nodev() | (writable ? 0 : paddock_ms_rdonly())
         try mount(nil, newRoot + target, nil, flags, nil, what: source)
-    }
-
-    /// Paths below /tmp, /root, /home, /srv or /var are what a caller asked
-    /// for, never optional system paths.
-    private static func isUserPath(_ path: String) -> Bool {
-        ["/tmp", "/root", "/home", "/srv", "/var", "/opt", "/work"].contains { SandboxView.path(path, isBelow: $0) }
     }
 
     /// Mounts the plugin's disk on a scratch point, shows its directories,

@@ -37,23 +37,41 @@ import Testing
 
     @Test func manifestResolvesToAPolicy() throws {
         let manifest = try #require(Fixture.load(Fixture.weather).manifest)
-        let overrides = SandboxOverrides(manifest: manifest, pluginDirectory: "/plugins/w", dataDirectory: "/data/w", tmpDirectory: "/tmp/w")
+        let overrides = SandboxOverrides(manifest: manifest, pluginDirectory: "/plugins/w")
         let profile = try SandboxProfile.load(path: SandboxOverrides.profilePath(for: manifest, in: Sandbox.profile("x").replacingOccurrences(of: "/x.yaml", with: "")))
         let policy = SandboxPolicy(profile: profile, overrides: overrides)
         #expect(profile.name == "default")
         #expect(policy.limits.memory == ByteSize(bytes: 256_000_000))
         #expect(policy.limits.cpuSeconds == 30)
         #expect(!policy.allowNetwork)
-        #expect(policy.profile.writable == ["/data/w", "/tmp/w"])
-        #expect(policy.profile.readable.contains("/plugins/w"))
-        #expect(policy.profile.environment["TMPDIR"] == "/tmp/w")
+        #expect(policy.profile.writable.isEmpty)
+        #expect(policy.binds == [SandboxOverrides.Bind(source: "/plugins/w", target: "/plugin")])
+        #expect(policy.identity == "weather-forecast")
+        #expect(policy.limits.disk == ByteSize(bytes: 64 << 20))
+        let view = SandboxView(policy: policy, program: "/usr/bin/python3", uid: 70_001, gid: 70_001)
+        #expect(view.entries.contains(.bind(source: "/plugins/w", target: "/plugin", writable: false)))
+        #expect(view.writable == ["/data", "/tmp", "/dev/shm"])
+        #expect(!view.readable.contains("/plugins/w"))
+    }
+
+    @Test func manifestDiskAndCPUReachThePolicy() throws {
+        let yaml = Fixture.weather(replacing: "resource: {memory: 256MB, cpu_seconds: 30, workers: 4}",
+            with: "resource: {memory: 256MB, cpu_seconds: 2, workers: 4, disk: 8MB, disk_files: 100, cpu: 0.5}")
+        let manifest = try #require(Fixture.load(yaml).manifest)
+        #expect(manifest.resource.cpu == 0.5)
+        let overrides = SandboxOverrides(manifest: manifest, pluginDirectory: "/p")
+        #expect(overrides.arguments.contains("--disk"))
+        let policy = SandboxPolicy(profile: try SandboxProfile.load(path: Sandbox.profile("default")), overrides: overrides)
+        #expect(policy.limits.disk == ByteSize(bytes: 8_000_000))
+        #expect(policy.limits.diskFiles == 100)
+        #expect(policy.limits.cpuSeconds == 2)
     }
 
     @Test func networkPermissionPicksTheNetworkProfile() throws {
         let yaml = Fixture.weather(replacing: "network: false", with: "network: true")
         let manifest = try #require(Fixture.load(yaml).manifest)
         #expect(SandboxOverrides.profilePath(for: manifest, in: "/p") == "/p/network.yaml")
-        #expect(SandboxOverrides(manifest: manifest, pluginDirectory: "/a", dataDirectory: "/b", tmpDirectory: "/c").allowNetwork)
+        #expect(SandboxOverrides(manifest: manifest, pluginDirectory: "/a").allowNetwork)
     }
 
     @Test func overridesRoundTripThroughLauncherArguments() throws {
@@ -69,6 +87,11 @@ import Testing
         overrides.cgroups = ["/sys/fs/cgroup/memory/paddock/x"]
         overrides.environment = ["PADDOCK_RPC_FD": "3"]
         overrides.dieWithParent = true
+        overrides.disk = ByteSize(bytes: 8 << 20)
+        overrides.diskFiles = 100
+        overrides.binds = [SandboxOverrides.Bind(source: "/src", target: "/plugin")]
+        overrides.allowedRanges = ["10.1.0.0/16"]
+        overrides.identity = "weather"
         let parsed = try LauncherArguments(["--profile", "/p.yaml"] + overrides.arguments + ["--", "python3", "-c", "pass"])
         #expect(parsed.overrides == overrides)
         #expect(parsed.program == "python3")
@@ -82,6 +105,10 @@ import Testing
         ["--profile", "p", "--env", "NOEQUALS", "--", "x"],
         ["--profile", "p", "--cpu", "-1", "--", "x"],
         ["--profile", "p", "--"],
+        ["--profile", "p", "--readable", "relative/path", "--", "x"],
+        ["--profile", "p", "--bind", "/a", "relative", "--", "x"],
+        ["--profile", "p", "--allow-range", "10.0.0.0/33", "--", "x"],
+        ["--profile", "p", "--allow-range", "10.0.0", "--", "x"],
     ])
     func badLauncherArgumentsAreCoded(arguments: [String]) {
         let error = #expect(throws: PaddockError.self) { try LauncherArguments(arguments) }
