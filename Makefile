@@ -2,14 +2,25 @@
 # Debian bookworm machine as root: `deps` installs what the build needs.
 
 SWIFT      ?= swift
-APT_PKGS   := libseccomp-dev libyaml-dev libsqlite3-dev pkg-config gcc libc6-dev python3 python3-venv curl util-linux
+APT_PKGS   := libseccomp-dev libyaml-dev libsqlite3-dev pkg-config gcc libc6-dev python3 python3-venv curl util-linux \
+              passt iproute2
 PC_MODULES := libseccomp yaml-0.1 sqlite3
 # Tools the tests run for real: a C compiler for the sandbox probe, Debian's
-# python3 (a plugin under a dropped uid cannot read a pyenv shim), setpriv.
-TOOLS      := /usr/bin/cc /usr/bin/python3 /usr/bin/setpriv /usr/bin/curl
+# python3 (a plugin under a dropped uid cannot read a pyenv shim), setpriv;
+# pasta (passt) connects plugins with network permission, ip makes test hosts.
+TOOLS      := /usr/bin/cc /usr/bin/python3 /usr/bin/setpriv /usr/bin/curl /usr/bin/pasta /usr/sbin/ip
 BIN        := .build/debug
 RELEASE    := .build/release
 PROFILE    := sandbox-profiles/default.yaml
+# bwrap with the view paddock-sandbox builds: the same read-only binds, a
+# minimal /dev, a fresh /proc, tmpfs for /data and /tmp, every namespace.
+BWRAP_VIEW := --die-with-parent --new-session --ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/lib /lib \
+	--symlink usr/lib64 /lib64 --ro-bind /etc/ld.so.cache /etc/ld.so.cache --ro-bind /etc/localtime /etc/localtime \
+	--ro-bind /etc/ssl /etc/ssl --ro-bind-try /etc/ca-certificates /etc/ca-certificates --dev /dev --proc /proc \
+	--tmpfs /tmp --tmpfs /data --ro-bind $(CURDIR)/examples/text-tools /plugin --chdir /plugin
+BWRAP      := /usr/bin/bwrap --unshare-all $(BWRAP_VIEW)
+# bwrap's own way to outbound network: pasta running the sandbox (in a user namespace of pasta's).
+BWRAP_NET  := /usr/bin/pasta --quiet --config-net --no-map-gw -t none -u none -T none -U none -- /usr/bin/bwrap --unshare-all --share-net $(BWRAP_VIEW)
 # schemathesis (from PyPI) for the API conformance run, in a venv of its own.
 VENV       := .build/api-venv
 
@@ -70,7 +81,7 @@ demo: build
 	@set -e; fifo=$$(mktemp -u); mkfifo $$fifo; \
 		/usr/bin/python3 examples/weather-forecast/dev/fake_upstream.py > $$fifo & upstream=$$!; \
 		trap 'kill $$upstream 2>/dev/null; rm -f '$$fifo EXIT; \
-		read port < $$fifo; settings="--setting api_base=http://127.0.0.1:$$port --setting api_key=-"; \
+		read port < $$fifo; settings="--setting api_base=http://127.0.0.1:$$port --setting api_key=- --allow-host-port $$port"; \
 		echo test-key | $(BIN)/paddock run examples/weather-forecast --tool current_weather --params '{"city": "Berlin"}' $$settings; \
 		echo test-key | $(BIN)/paddock run examples/weather-forecast --endpoint /weather --query city=Paris $$settings
 	@echo "== notes (host storage under a 16 KB quota, kept in a scratch --data between runs)"
@@ -94,15 +105,19 @@ bench: deps
 	$(SWIFT) build -c release --product paddock-sandbox
 	$(SWIFT) build -c release --product paddock-bench
 	$(SWIFT) build -c release --product echo-swift
-	@echo "== sandbox: spawn to exit, $$(nproc) CPUs, $$(uname -r), landlock and seccomp as in $(PROFILE)"
+	@echo "== sandbox: spawn to exit, $$(nproc) CPUs, $$(uname -r): paddock-sandbox (own root, pid, mount, net, IPC, UTS, cgroup namespaces, disk tmpfs, landlock and seccomp as in $(PROFILE)) against bwrap --unshare-all with the same binds"
 	@$(RELEASE)/paddock-bench spawn --rounds 300 \
 		"true=/bin/true" \
-		"sandbox=$(RELEASE)/paddock-sandbox --profile $(PROFILE) -- /bin/true" \
-		"bwrap=/usr/bin/bwrap --unshare-all --ro-bind / / /bin/true"
+		"sandbox=$(RELEASE)/paddock-sandbox --profile $(PROFILE) --bind $(CURDIR)/examples/text-tools /plugin -- /bin/true" \
+		"bwrap=$(BWRAP) /bin/true"
 	@$(RELEASE)/paddock-bench spawn --rounds 100 \
 		"python3=/usr/bin/python3 -c pass" \
-		"sandbox=$(RELEASE)/paddock-sandbox --profile $(PROFILE) -- /usr/bin/python3 -c pass" \
-		"bwrap=/usr/bin/bwrap --unshare-all --ro-bind / / /usr/bin/python3 -c pass"
+		"sandbox=$(RELEASE)/paddock-sandbox --profile $(PROFILE) --bind $(CURDIR)/examples/text-tools /plugin -- /usr/bin/python3 -c pass" \
+		"bwrap=$(BWRAP) /usr/bin/python3 -c pass"
+	@$(RELEASE)/paddock-bench spawn --rounds 30 \
+		"python3=/usr/bin/python3 -c pass" \
+		"sandbox+network=$(RELEASE)/paddock-sandbox --profile sandbox-profiles/network.yaml --bind $(CURDIR)/examples/text-tools /plugin -- /usr/bin/python3 -c pass" \
+		"bwrap+network=$(BWRAP_NET) /usr/bin/python3 -c pass"
 	@echo "== unpinned (what users get)"
 	@$(RELEASE)/paddock-bench rpc --calls 5000
 	@echo "== pinned: host and plugin on one CPU (taskset -c 0)"

@@ -87,6 +87,7 @@ let package = Package(
             name: "PaddockCLI",
             dependencies: [
                 "PaddockCore",
+                "PaddockSandbox",
                 "PaddockSupervisor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -149,7 +150,7 @@ let package = Package(
         ),
         .testTarget(name: "PaddockGatewayTests", dependencies: ["PaddockCore", "PaddockTestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSeccomp", "CYAML", "CSQLite"]),
-        .testTarget(name: "PaddockCLITests", dependencies: ["PaddockCore", "PaddockCLI", "PaddockTestSupport", "paddock"]),
+        .testTarget(name: "PaddockCLITests", dependencies: ["PaddockCore", "PaddockSandbox", "PaddockCLI", "PaddockTestSupport", "paddock"]),
         .testTarget(
             name: "PaddockSandboxTests",
             // Runs the built paddock-sandbox (not linked: it is a static executable).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PaddockCore
+import PaddockSandbox
 import PaddockSupervisor
 
 /// `paddock run DIR --tool NAME --params JSON [--stream]`: the embedded
@@ -57,6 +58,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("with"), help: "Another plugin directory to run alongside, for the plugin to call (repeatable).")
     var companions: [String] = []
 
+    @Option(name: .customLong("allow-range"), help: "A private IPv4 range (CIDR) the plugin may reach, with network permission (repeatable).")
+    var allowedRanges: [String] = []
+
+    @Option(name: .customLong("allow-host-port"), help: "A port of the host's loopback the plugin may reach at 127.0.0.1, with network permission (repeatable).")
+    var allowedHostPorts: [Int] = []
+
     @Option(help: "A data directory to use and keep (storage, logs) instead of a temporary one.")
     var data: String?
 
@@ -81,12 +88,18 @@ struct RunCommand: AsyncParsableCommand {
             configuration.callTimeout = .milliseconds(Int64(timeout * 1000))
             configuration.startTimeout = .milliseconds(Int64(startTimeout * 1000))
             configuration.restart.policy = .never
+            if !allowedRanges.isEmpty || !allowedHostPorts.isEmpty {
+                for range in allowedRanges { _ = try IPv4Range(parsing: range) }
+                let name = try ManifestLoader().manifest(in: directory).name
+                configuration.allowedRanges[name] = allowedRanges
+                configuration.allowedHostPorts[name] = allowedHostPorts
+            }
             let running = Engine(configuration: configuration)
             engine = running
             // Stopped from outside: every plugin process and cgroup goes, then the scratch directory.
             let temporary = data == nil ? scratch : nil
             let watcher = Task.detached {
-                let number = await TerminationSignals.first()
+                guard let number = await TerminationSignals.first() else { return }
                 await running.terminate()
                 if let temporary { try? FileManager.default.removeItem(atPath: temporary) }
                 Glibc.exit(128 + number)

@@ -6,8 +6,9 @@ import Glibc
 enum TerminationSignals {
     static let numbers = [SIGINT, SIGTERM, SIGHUP]
 
-    /// Catches the signals from now on and waits for the first; returns its number.
-    static func first() async -> Int32 {
+    /// Catches the signals from now on and waits for the first; returns its
+    /// number, or nil when the waiting task is cancelled.
+    static func first() async -> Int32? {
         let sources = numbers.map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number)
@@ -17,10 +18,8 @@ enum TerminationSignals {
         let received = AsyncStream<Int32> { continuation in
             for (number, source) in sources { source.setEventHandler { continuation.yield(number) } }
         }
-        for await number in received {
-            for (_, source) in sources { source.cancel() }
-            return number
-        }
-        return SIGTERM
+        defer { for (_, source) in sources { source.cancel() } }
+        for await number in received { return number }
+        return nil
     }
 }

@@ -30,13 +30,18 @@ struct UpCommand: AsyncParsableCommand {
             for child in children.reversed() { child.terminate() }
         }
         do {
-            let daemon = try ChildProcess(binaries + "/paddockd", ["--data", directory], output: directory + "/paddockd.out")
-            children.append(daemon)
-            try await waitForDaemon(options, daemon)
+            // The stand-in weather service listens on the host's loopback, which
+            // plugins never reach unless the operator allows a port: paddockd
+            // allows the weather plugin this one.
             let upstream = try ChildProcess(
                 "/usr/bin/python3", [examples + "/weather-forecast/dev/fake_upstream.py"], capture: true)
             children.append(upstream)
             let upstreamPort = upstream.nextLine() ?? ""
+            let daemon = try ChildProcess(
+                binaries + "/paddockd", ["--data", directory, "--allow-host-port", "weather-forecast=\(upstreamPort)"],
+                output: directory + "/paddockd.out")
+            children.append(daemon)
+            try await waitForDaemon(options, daemon)
             try await installExamples(options, examples, weather: "http://127.0.0.1:\(upstreamPort)")
             let running = try await runningExamples(options)
             guard !running.isEmpty else {

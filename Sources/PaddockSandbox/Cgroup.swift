@@ -119,12 +119,13 @@ public struct Cgroup: Sendable, Equatable {
         }
     }
 
-    /// The processes in the cgroup.
+    /// The processes in the cgroup (host pids, each once).
     public func processes() -> [Int32] {
-        directories.flatMap { directory in
+        let all = directories.flatMap { directory in
             ((try? FileSystem.read(directory + "/cgroup.procs", limit: 1 << 20)) ?? [])
                 .split(separator: UInt8(ascii: "\n")).compactMap { Int32(String(decoding: $0, as: UTF8.self)) }
         }
+        return Array(Set(all)).sorted()
     }
 
     /// Kills every process in the cgroup and removes it.

@@ -2,7 +2,7 @@ public import PaddockCore
 
 /// The command line of `paddock-sandbox`:
 /// `--profile PATH [--memory SIZE] [--cpu SECONDS] [--file-size SIZE]
-/// [--disk SIZE] [--disk-files N] [--allow-network] [--allow-range CIDR]...
+/// [--disk SIZE] [--disk-files N] [--allow-network] [--allow-range CIDR]... [--allow-host-port PORT]...
 /// [--readable PATH]... [--writable PATH]... [--bind SOURCE TARGET]...
 /// [--keep-fd N]... [--uid UID --gid GID] [--cgroup PATH]... [--env NAME=VALUE]...
 /// [--name NAME] [--die-with-parent] [--chdir DIR] [--report] -- PROGRAM ARGS...`
@@ -53,6 +53,10 @@ public struct LauncherArguments: Sendable, Equatable {
             case "--disk": overrides.disk = try ByteSize(parsing: value(flag))
             case "--disk-files": overrides.diskFiles = try number(flag, as: Int.self)
             case "--allow-range": overrides.allowedRanges.append(try IPv4Range(parsing: value(flag)).description)
+            case "--allow-host-port":
+                let port = try number(flag, as: Int.self)
+                guard (1...65_535).contains(port) else { throw PaddockError(.wrongFormat, "--allow-host-port takes a port, 1 to 65535") }
+                overrides.allowedHostPorts.append(port)
             case "--bind": overrides.binds.append(SandboxOverrides.Bind(source: try value(flag), target: try absolute(flag)))
             case "--name": overrides.identity = try value(flag)
             case "--allow-network": overrides.allowNetwork = true
@@ -95,7 +99,7 @@ public struct LauncherArguments: Sendable, Equatable {
 
     public static let usage =
         "paddock-sandbox --profile PATH [--memory SIZE] [--cpu SECONDS] [--file-size SIZE] [--disk SIZE] [--disk-files N] "
-        + "[--allow-network] [--allow-range CIDR]... [--readable PATH]... [--writable PATH]... [--bind SOURCE TARGET]... "
+        + "[--allow-network] [--allow-range CIDR]... [--allow-host-port PORT]... [--readable PATH]... [--writable PATH]... [--bind SOURCE TARGET]... "
         + "[--keep-fd N]... [--uid UID --gid GID] [--cgroup PATH]... [--env NAME=VALUE]... [--name NAME] "
         + "[--die-with-parent] [--chdir DIR] [--report] -- PROGRAM ARGS..."
 }

@@ -15,7 +15,7 @@ struct LauncherWatch {
         var pasta: pid_t?
         if policy.allowNetwork, channel.waitForNetworkRequest() {
             do {
-                pasta = try OutboundNetwork.connect(namespaceOf: initPID)
+                pasta = try OutboundNetwork.connect(namespaceOf: initPID, hostPorts: policy.allowedHostPorts)
                 channel.grantNetwork()
             } catch {
                 Launcher.warn(LaunchFailure(.namespace, error).line)

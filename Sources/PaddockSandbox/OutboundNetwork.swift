@@ -5,8 +5,8 @@ import PaddockCore
 /// Outbound network for a plugin with `permission.network`: its own network
 /// namespace, connected to the outside by `pasta` (Debian's passt), which
 /// carries the namespace's traffic through ordinary sockets of the host.
-/// pasta maps nothing to the host (no gateway mapping, no port forwarding),
-/// so the host's loopback stays out of reach; routes inside the namespace
+/// pasta maps nothing to the host (no gateway mapping, no port forwarding
+/// but the host ports an operator allows), so the host's loopback stays out of reach; routes inside the namespace
 /// refuse private, link-local and loopback ranges and every address of the
 /// host, except the ranges an operator allows. IPv4 only.
 enum OutboundNetwork {
@@ -22,7 +22,9 @@ enum OutboundNetwork {
     /// configured it. pasta is the launcher's child and dies with it.
     /// - Returns: pasta's pid.
     /// - Throws: ``PaddockError`` 105 when pasta is missing or fails.
-    static func connect(namespaceOf pid: pid_t) throws(PaddockError) -> pid_t {
+    /// `hostPorts` are ports of the host's loopback the namespace reaches at
+    /// its own 127.0.0.1 (an operator's exception; none by default).
+    static func connect(namespaceOf pid: pid_t, hostPorts: [Int]) throws(PaddockError) -> pid_t {
         guard access(pasta, X_OK) == 0 else {
             throw PaddockError(.dependencyUnavailable, "network permission needs \(pasta) (Debian package passt), which is not installed")
         }
@@ -35,7 +37,7 @@ enum OutboundNetwork {
         let arguments = [
             pasta, "--foreground", "--quiet", "--runas", "0", "--ipv4-only", "--config-net", "--netns", "/proc/self/fd/3",
             "--netns-only", "--no-netns-quit", "--ns-ifname", interface, "--no-map-gw", "--dns-forward", dnsAddress,
-            "-t", "none", "-u", "none", "-T", "none", "-U", "none", "--log-file", "/proc/self/fd/2", "--pid", "/proc/self/fd/4",
+            "-t", "none", "-u", "none", "-T", hostPorts.isEmpty ? "none" : hostPorts.map(String.init).joined(separator: ","), "-U", "none", "--log-file", "/proc/self/fd/2", "--pid", "/proc/self/fd/4",
         ]
         let argv = arguments.map { strdup($0) } + [nil]
         let child = paddock_fork()

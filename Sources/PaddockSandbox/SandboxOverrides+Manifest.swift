@@ -38,6 +38,7 @@ extension SandboxOverrides {
         if let diskFiles { arguments += ["--disk-files", String(diskFiles)] }
         if allowNetwork { arguments.append("--allow-network") }
         for range in allowedRanges { arguments += ["--allow-range", range] }
+        for port in allowedHostPorts { arguments += ["--allow-host-port", String(port)] }
         for path in readable { arguments += ["--readable", path] }
         for path in writable { arguments += ["--writable", path] }
         for bind in binds { arguments += ["--bind", bind.source, bind.target] }

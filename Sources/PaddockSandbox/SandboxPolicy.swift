@@ -23,6 +23,9 @@ public struct SandboxPolicy: Sendable, Equatable {
     public var binds: [SandboxOverrides.Bind]
     /// Private IPv4 ranges (CIDR) a plugin with network may reach after all.
     public var allowedRanges: [String]
+    /// Ports of the host's loopback a plugin with network reaches at
+    /// 127.0.0.1 in its own namespace (an operator's exception).
+    public var allowedHostPorts: [Int]
     /// The plugin's name in its view: the user name of its uid and the host name.
     public var identity: String
 
@@ -69,6 +72,7 @@ public struct SandboxPolicy: Sendable, Equatable {
         writable = overrides.writable
         binds = overrides.binds
         allowedRanges = overrides.allowedRanges
+        allowedHostPorts = overrides.allowedHostPorts
         identity = overrides.identity
     }
 }
@@ -91,6 +95,7 @@ public struct SandboxOverrides: Sendable, Equatable {
     public var diskFiles: Int?
     public var binds: [Bind] = []
     public var allowedRanges: [String] = []
+    public var allowedHostPorts: [Int] = []
     public var identity = "plugin"
 
     public init() {}

@@ -26,6 +26,9 @@ public struct EngineConfiguration: Sendable {
     /// Private IPv4 ranges (CIDR) that plugins with network permission may
     /// reach after all, by plugin id; everything private is refused otherwise.
     public var allowedRanges: [String: [String]] = [:]
+    /// Ports of the host's loopback that plugins with network permission
+    /// reach at 127.0.0.1, by plugin id; none otherwise.
+    public var allowedHostPorts: [String: [Int]] = [:]
     /// The time from spawn to an answered `initialize`.
     public var startTimeout: Duration = .seconds(10)
     /// The default deadline of a call.

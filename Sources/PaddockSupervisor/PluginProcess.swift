@@ -95,7 +95,18 @@ final class PluginProcess: Sendable {
         return PluginProcess(pid: child, socket: pair[0], exit: exitPromise.futureResult)
     }
 
-    /// Sends `signal` to the process (the launcher became the plugin by exec).
+    /// The plugin's own process as the host numbers it: the launcher's
+    /// grandchild, below the init of the plugin's pid namespace.
+    var pluginPID: pid_t? {
+        func children(of parent: pid_t) -> [pid_t] {
+            let bytes = (try? FileSystem.read("/proc/\(parent)/task/\(parent)/children", limit: 4096)) ?? []
+            return String(decoding: bytes, as: UTF8.self).split(separator: " ").compactMap { pid_t($0) }
+        }
+        return children(of: pid).first.flatMap { children(of: $0).first }
+    }
+
+    /// Sends `signal` to the launcher: SIGKILL ends it, and with it the
+    /// plugin's pid namespace and every process in it.
     func kill(_ signal: Int32 = SIGKILL) {
         _ = Glibc.kill(pid, signal)
     }

@@ -78,7 +78,7 @@ actor PluginRuntime {
         let sorted = latencies.sorted()
         func percentile(_ p: Int) -> Double? { sorted.isEmpty ? nil : sorted[min(sorted.count - 1, sorted.count * p / 100)] }
         return PluginStatus(
-            id: manifest.name, state: state, pid: process?.pid, uid: credentials.uid, restarts: restarts,
+            id: manifest.name, state: state, pid: process.map { $0.pluginPID ?? $0.pid }, uid: credentials.uid, restarts: restarts,
             lastDeath: lastDeath, callsServed: callsServed, inFlight: inFlight,
             memoryBytes: counters?.current, peakMemoryBytes: counters?.peak,
             latencyP50: percentile(50), latencyP99: percentile(99), deathCounts: deathCounts)
@@ -167,6 +167,7 @@ actor PluginRuntime {
         overrides.environment["PADDOCK_PLUGIN"] = manifest.name
         overrides.dieWithParent = true
         overrides.allowedRanges = configuration.allowedRanges[manifest.name] ?? []
+        overrides.allowedHostPorts = configuration.allowedHostPorts[manifest.name] ?? []
         let program: [String]
         if manifest.runner.language == .python {
             overrides.binds.append(SandboxOverrides.Bind(source: configuration.pythonSDK, target: Self.sdkPath))

@@ -20,15 +20,31 @@ func fail(_ message: String) -> Never {
 
 var arguments = CommandLine.arguments.dropFirst()
 var data = ProcessInfo.processInfo.environment["PADDOCK_DATA"] ?? "./.paddock"
+var allowedRanges: [String: [String]] = [:]
+var allowedHostPorts: [String: [Int]] = [:]
+let usage =
+    "usage: paddockd [--data DIR] [--allow-range PLUGIN=CIDR]... [--allow-host-port PLUGIN=PORT]...   (data: default ./.paddock, or PADDOCK_DATA)"
 while let argument = arguments.popFirst() {
     switch argument {
     case "--data":
         guard let value = arguments.popFirst() else { fail("--data needs a directory") }
         data = value
+    case "--allow-range":
+        // A private IPv4 range that one plugin with network permission may reach after all.
+        guard let value = arguments.popFirst(), let equals = value.firstIndex(of: "="),
+            (try? IPv4Range(parsing: String(value[value.index(after: equals)...]))) != nil
+        else { fail("error 102: --allow-range takes PLUGIN=CIDR, such as db-tool=10.1.0.0/16") }
+        allowedRanges[String(value[..<equals]), default: []].append(String(value[value.index(after: equals)...]))
+    case "--allow-host-port":
+        // A port of the host's loopback that one plugin with network permission may reach.
+        guard let value = arguments.popFirst(), let equals = value.firstIndex(of: "="),
+            let port = Int(value[value.index(after: equals)...]), (1...65_535).contains(port)
+        else { fail("error 102: --allow-host-port takes PLUGIN=PORT, such as weather-forecast=8081") }
+        allowedHostPorts[String(value[..<equals]), default: []].append(port)
     case "--help", "-h":
-        print("usage: paddockd [--data DIR]   (default ./.paddock, or PADDOCK_DATA)")
+        print(usage)
         exit(0)
-    default: fail("unknown option \(argument); usage: paddockd [--data DIR]")
+    default: fail("unknown option \(argument); \(usage)")
     }
 }
 mkdir(data, 0o711)
@@ -39,7 +55,9 @@ let socketPath = data + "/paddockd.sock"
 if ControlClient.isServing(socketPath) { fail("already running for \(data) (\(socketPath))") }
 
 do {
-    let configuration = try EngineConfiguration.locate(dataDirectory: data)
+    var configuration = try EngineConfiguration.locate(dataDirectory: data)
+    configuration.allowedRanges = allowedRanges
+    configuration.allowedHostPorts = allowedHostPorts
     let daemon = try Daemon(configuration: configuration)
     Cgroup.removeLeftovers()
     let server = try await ControlServer.start(daemon: daemon, path: socketPath, group: MultiThreadedEventLoopGroup.singleton)

@@ -135,7 +135,7 @@ struct RunCommandTests {
 
     @Test func weatherTakesItsKeyFromAFileOrStandardInputAndWarnsWhenItIsInArgv() throws {
         try Self.againstFakeUpstream([], key: "from-a-file") { settings, keyFile in
-            let call = ["run", Self.weather, "--tool", "current_weather", "--params", #"{"city": "Lima"}"#, settings[0], settings[1]]
+            let call = ["run", Self.weather, "--tool", "current_weather", "--params", #"{"city": "Lima"}"#, settings[0], settings[1], settings[4], settings[5]]
             let fromFile = try PaddockCLI.run(call + ["--setting", "api_key=@" + keyFile])
             #expect(fromFile.status == 0, "the upstream takes the key without its CRLF: \(fromFile.stderr)")
             #expect(try JSONValue(parsing: Array(fromFile.stdout.utf8))["city"] == .string("Lima"))
@@ -171,7 +171,9 @@ struct RunCommandTests {
         defer { upstream.stop() }
         let keyFile = try PaddockCLI.privateFile(key + "\r\n")
         defer { unlink(keyFile) }
-        try body(["--setting", "api_base=http://127.0.0.1:\(upstream.nextLine())", "--setting", "api_key=@" + keyFile], keyFile)
+        let port = upstream.nextLine()
+        // The stand-in service is on the host's loopback: the plugin reaches it only through this allowance.
+        try body(["--setting", "api_base=http://127.0.0.1:\(port)", "--setting", "api_key=@" + keyFile, "--allow-host-port", port], keyFile)
     }
 
     private static func plugin(name: String, code: String, permission: String = "{}") throws -> String {

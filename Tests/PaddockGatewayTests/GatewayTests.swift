@@ -9,7 +9,7 @@ import Testing
 struct GatewayTests {
     @Test func toolsStreamsEndpointsSettingsAndTestConnectionNeedTheRightKey() throws {
         let weather = try FakeWeather()
-        let gateway = try RunningGateway()
+        let gateway = try RunningGateway(weather: weather)
         try gateway.activate("text-tools")
         try gateway.activate("weather-forecast", settings: ["api_base=\(weather.base)", "api_key=test-key"])
         let acme = try gateway.key("--tenant", "acme")
@@ -199,7 +199,7 @@ struct GatewayTests {
 
     @Test func limitsCacheLanguageAndMetrics() throws {
         let weather = try FakeWeather()
-        let gateway = try RunningGateway(config: """
+        let gateway = try RunningGateway(weather: weather, config: """
             limits: {body: 1KiB}
             rate_limits: {per_key: {rate: 0.5, burst: 30}}
             """)
@@ -316,7 +316,7 @@ struct TenantStorageTests {
 struct NestedTenantTests {
     @Test func aNestedCallRunsWithTheTenantsSettingsAndNoOtherTenant() throws {
         let weather = try FakeWeather()
-        let gateway = try RunningGateway()
+        let gateway = try RunningGateway(weather: weather)
         try gateway.activate("weather-forecast", settings: ["api_base=\(weather.base)", "api_key=test-key"])
         let caller = "/tmp/paddock-test-plugins/forwarder-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try Fixture.writeWorldReadable(directory: caller, files: [

@@ -15,11 +15,16 @@ final class RunningGateway {
     let port: Int
     private(set) var admin = ""
 
-    /// Starts both; `config` is the gateway.yaml text, if any.
-    init(config: String? = nil) throws {
+    /// paddockd's options beyond `--data`.
+    private let daemonOptions: [String]
+
+    /// Starts both; `config` is the gateway.yaml text, if any; `weather`, a
+    /// stand-in weather service the weather plugin may reach.
+    init(weather: FakeWeather? = nil, config: String? = nil) throws {
         data = "/tmp/paddock-gateway-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         mkdir(data, 0o711)
-        daemon = try Self.startDaemon(data)
+        daemonOptions = weather.map { ["--allow-host-port", "weather-forecast=\($0.port)"] } ?? []
+        daemon = try Self.startDaemon(data, daemonOptions)
         var arguments = ["--supervisor", data + "/paddockd.sock", "--listen", "127.0.0.1:0"]
         if let config {
             try config.write(toFile: data + "/gateway.yaml", atomically: true, encoding: .utf8)
@@ -37,8 +42,8 @@ final class RunningGateway {
         admin = try key("--admin")
     }
 
-    static func startDaemon(_ data: String) throws -> Background {
-        let process = try Background(ProcessRunner.product("paddockd"), ["--data", data])
+    static func startDaemon(_ data: String, _ options: [String]) throws -> Background {
+        let process = try Background(ProcessRunner.product("paddockd"), ["--data", data] + options)
         for _ in 0..<400 {
             if access(data + "/paddockd.sock", F_OK) == 0,
                 try ProcessRunner.run(ProcessRunner.product("paddock"), ["list", "--data", data]).status == 0
@@ -56,7 +61,7 @@ final class RunningGateway {
     }
 
     func restartDaemon() throws {
-        daemon = try Self.startDaemon(data)
+        daemon = try Self.startDaemon(data, daemonOptions)
     }
 
     /// Runs `paddock ARGUMENTS --data DATA`.

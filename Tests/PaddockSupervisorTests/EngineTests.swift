@@ -225,9 +225,12 @@ struct EngineTests {
         let b = try TestPlugin.json(try await engine.invokeTool(second, tool: "whoami", arguments: .object([:])))
         #expect(a["uid"] != b["uid"])
         #expect(a["uid"] != .int(0))
-        let probe = try TestPlugin.json(try await engine.invokeTool(first, tool: "probe", arguments: .object(["pid": b["pid"]!])))
-        #expect(probe["signal"] == .string("Operation not permitted"))
+        // The other plugin's process, as the host numbers it: outside this plugin's pid namespace.
+        let other = try #require(try await engine.status(second).pid)
+        let probe = try TestPlugin.json(try await engine.invokeTool(first, tool: "probe", arguments: .object(["pid": .int(Int(other))])))
+        #expect(["No such process", "Operation not permitted"].contains(probe["signal"]?.stringValue ?? ""), "\(probe)")
         #expect(probe["environ"] != .string("ok"))
+        #expect(b["pid"] == .int(2), "each plugin is the second process of its own pid namespace")
     }
 
     @Test(.enabled(if: geteuid() == 0, "needs root to stop the plugin's process"))
