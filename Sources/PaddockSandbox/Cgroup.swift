@@ -119,6 +119,19 @@ public struct Cgroup: Sendable, Equatable {
         }
     }
 
+    /// The CPU time its processes have used together.
+    public func cpuTime() -> Duration? { Self.cpuTime(in: directories) }
+
+    /// The CPU time counted in the first of `directories` that counts it:
+    /// `cpuacct.usage` (v1, nanoseconds) or `cpu.stat` `usage_usec` (v2).
+    static func cpuTime(in directories: [String]) -> Duration? {
+        for directory in directories {
+            if let nanoseconds = number(directory + "/cpuacct.usage") { return .nanoseconds(nanoseconds) }
+            if let usage = keyed(directory + "/cpu.stat")["usage_usec"] { return .microseconds(usage) }
+        }
+        return nil
+    }
+
     /// The processes in the cgroup (host pids, each once).
     public func processes() -> [Int32] {
         let all = directories.flatMap { directory in

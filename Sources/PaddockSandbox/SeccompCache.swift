@@ -1,3 +1,4 @@
+import CLinux
 import CSeccomp
 import Glibc
 import PaddockCore

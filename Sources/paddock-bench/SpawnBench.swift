@@ -67,5 +67,11 @@ func spawnBench(_ arguments: ArraySlice<String>) {
         let label = String(repeating: " ", count: labelWidth - row.label.count) + row.label
         print("\(label) \(format(value / 1e6, width: 11)) \(format((value - baseline) / 1e6, width: 13)) \(format(value / baseline, width: 7)) \(String(repeating: " ", count: 8 - String(failures[index]).count))\(failures[index])")
     }
+    // Against the same run's bwrap row, when there is one: the comparison that matters.
+    if let reference = rows.firstIndex(where: { $0.label.hasPrefix("bwrap") }) {
+        for (index, row) in rows.enumerated() where index != 0 && index != reference {
+            print("\(row.label) / \(rows[reference].label): \(format(median(samples[index]) / median(samples[reference]), width: 0))")
+        }
+    }
 
 }

@@ -70,20 +70,11 @@ struct LifetimeTests {
 
     static func marker() -> String { "4\(UInt32.random(in: 100_000...999_999))" }
 
-    /// Host processes whose command line contains `marker`.
-    static func processes(containing marker: String) -> [String] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.filter { $0.allSatisfy(\.isNumber) }.filter { pid in
-            let cmdline = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
-            return String(decoding: cmdline, as: UTF8.self).split(separator: "\0").contains { $0 == marker }
-        }
-    }
-
     /// Waits up to `limit` for the marked processes to be gone; the time it took, or nil.
     static func gone(_ marker: String, within limit: Duration) -> Duration? {
         let start = ContinuousClock.now
         while ContinuousClock.now - start < limit {
-            if processes(containing: marker).isEmpty { return ContinuousClock.now - start }
+            if HostProcesses.containing(marker).isEmpty { return ContinuousClock.now - start }
             usleep(20_000)
         }
         return nil
@@ -103,7 +94,7 @@ struct LifetimeTests {
             PaddockCLI.binary, ["run", plugin, "--tool", "linger", "--params", #"{"marker": "\#(marker)"}"#, "--stream"])
         defer { run.stop() }
         #expect(run.nextLine() == #"{"spawned":true}"#)
-        #expect(!Self.processes(containing: marker).isEmpty)
+        #expect(!HostProcesses.containing(marker).isEmpty)
         kill(run.pid, signal)
         #expect(run.wait() == 128 + signal)
         #expect(Self.gone(marker, within: .seconds(2)) != nil, "a plugin process survived paddock run")
@@ -122,7 +113,7 @@ struct LifetimeTests {
             PaddockCLI.binary, ["invoke", "lingering", "linger", "--params", #"{"marker": "\#(marker)"}"#, "--stream", "--data", daemon.data])
         defer { invoke.stop() }
         #expect(invoke.nextLine() == #"{"spawned":true}"#)
-        #expect(!Self.processes(containing: marker).isEmpty)
+        #expect(!HostProcesses.containing(marker).isEmpty)
         kill(daemon.process.pid, SIGKILL)
         let took = Self.gone(marker, within: .seconds(2))
         #expect(took != nil, "a plugin process survived kill -9 of paddockd")

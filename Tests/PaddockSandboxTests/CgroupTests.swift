@@ -55,6 +55,19 @@ struct CgroupTests {
     }
 
     @Test(.enabled(if: usable, "no writable cgroup memory controller"))
+    func aCPUShareThrottlesEveryProcessTogether() throws {
+        let cgroup = try Cgroup.create(name: "test-share-\(getpid())", memory: ByteSize(bytes: 256 << 20), processes: 16, cpuShare: 0.25)
+        defer { try? cgroup.remove() }
+        // Two processes spinning for 2 s of wall time would use 4 CPU-seconds on two free CPUs.
+        let script = "import os, time\nos.fork()\nend = time.monotonic() + 2\nwhile time.monotonic() < end: pass\n"
+        let result = try Sandbox.run(cgroup.directories.flatMap { ["--cgroup", $0] }, [Sandbox.python, "-c", script])
+        #expect(result.status == 0, "\(result.stderr)")
+        let used = try #require(cgroup.cpuTime())
+        #expect(used < .milliseconds(800), "a quarter of a CPU for 2 s, not \(used)")
+        #expect(used > .milliseconds(200), "\(used)")
+    }
+
+    @Test(.enabled(if: usable, "no writable cgroup memory controller"))
     func removalKillsWhatIsLeftAndDeletesTheCgroup() throws {
         let cgroup = try Cgroup.create(name: "test-rm-\(getpid())", memory: ByteSize(bytes: 64 << 20), processes: 16)
         let flags = cgroup.directories.flatMap { ["--cgroup", $0] }

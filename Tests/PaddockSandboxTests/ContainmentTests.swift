@@ -67,7 +67,7 @@ struct ContainmentTests {
             """
         let result = try python(script)
         #expect(result.stdout == "spawned\n", "\(result.stderr)")
-        #expect(Self.hostProcesses(containing: marker).isEmpty)
+        #expect(HostProcesses.containing(marker).isEmpty)
     }
 
     @Test func theDiskIsOneBoundedFilesystemForDataTmpAndShm() throws {
@@ -139,8 +139,7 @@ struct ContainmentTests {
 
     @Test func codeBelowAPrivateDirectoryRuns() throws {
         // As a checkout under /root: the parent is 0700, the code itself is readable.
-        var template = Array("/tmp/paddock-private-XXXXXX".utf8CString)
-        let parent = String(cString: try #require(mkdtemp(&template)))
+        let parent = try HostProcesses.privateDirectory()
         defer { try? FileManager.default.removeItem(atPath: parent) }
         let directory = parent + "/code"
         mkdir(directory, 0o755)
@@ -150,15 +149,6 @@ struct ContainmentTests {
         #expect(bound.stdout == "hello from below a 0700 directory\n", "\(bound.stderr)")
         let inPlace = try Sandbox.run(["--readable", directory], [Sandbox.python, directory + "/hello.py"])
         #expect(inPlace.stdout == "hello from below a 0700 directory\n", "\(inPlace.stderr)")
-    }
-
-    /// Host processes whose command line contains `marker`.
-    static func hostProcesses(containing marker: String) -> [String] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.filter { $0.allSatisfy(\.isNumber) }.filter { pid in
-            let cmdline = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
-            return String(decoding: cmdline, as: UTF8.self).contains(marker)
-        }
     }
 
     static func freeBytes(_ path: String) throws -> Int {

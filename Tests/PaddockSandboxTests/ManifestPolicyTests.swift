@@ -12,8 +12,7 @@ struct ManifestPolicyTests {
     @Test(.enabled(if: Sandbox.isRoot, "needs root"))
     func manifestPolicyConfinesThePlugin() throws {
         // Below a private (0700) directory, as under /root: the plugin's uid could not traverse it.
-        var template = Array("/tmp/paddock-private-XXXXXX".utf8CString)
-        let root = String(cString: try #require(mkdtemp(&template)))
+        let root = try HostProcesses.privateDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let plugin = root + "/weather"
         mkdir(plugin, 0o755)
