@@ -42,7 +42,8 @@ struct SwiftPluginTests {
         defer { Task { await engine.shutdown() } }
         let pid = try await engine.status(id).pid
         let error = await #expect(throws: PaddockError.self) { try await engine.invokeTool(id, tool: "sleep", arguments: ["seconds": 5]) }
-        #expect(error?.code == .timedOut)
+        let log = (try? String(contentsOfFile: try await engine.logPath(id), encoding: .utf8)) ?? ""
+        #expect(error?.code == .timedOut, "\(String(describing: error)); the plugin's log:\n\(log)")
         #expect(try await engine.invokeTool(id, tool: "echo", arguments: [:]) == Array("{}".utf8))
         #expect(try await engine.status(id).pid == pid, "the cancellation was honoured: no restart")
     }
