@@ -21,7 +21,7 @@ struct UpCommand: AsyncParsableCommand {
         let options = try DaemonOptions.parse(data.map { ["--data", $0] } ?? [])
         let directory = options.directory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        chmod(directory, 0o711)
+        chmod(directory, 0o700)  // plugins never see it: their view holds none of it
         let binaries = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
         let examples = try EngineConfiguration.locate("PADDOCK_EXAMPLES", "examples", marker: "text-tools/manifest.yaml")
 

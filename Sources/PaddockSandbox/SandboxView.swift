@@ -49,11 +49,13 @@ public struct SandboxView: Sendable, Equatable {
             .file(path: "/etc/passwd", contents: "root:x:0:0:root:/root:/usr/sbin/nologin\n\(user):x:\(uid):\(gid):\(user):\(Self.dataPath):/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"),
             .file(path: "/etc/group", contents: "root:x:0:\n\(user):x:\(gid):\nnogroup:x:65534:\n"),
             .file(path: "/etc/hostname", contents: "\(user)\n"),
-            .file(path: "/etc/hosts", contents: "127.0.0.1\tlocalhost \(user)\n::1\tlocalhost ip6-localhost ip6-loopback\n"),
             .file(path: "/etc/nsswitch.conf", contents: "passwd: files\ngroup: files\nhosts: files dns\n"),
         ]
         if policy.allowNetwork {
-            entries.append(.file(path: "/etc/resolv.conf", contents: "nameserver \(OutboundNetwork.dnsAddress)\noptions edns0\n"))
+            entries += [
+                .file(path: "/etc/hosts", contents: "127.0.0.1\tlocalhost \(user)\n"),
+                .file(path: "/etc/resolv.conf", contents: "nameserver \(OutboundNetwork.dnsAddress)\noptions edns0\n"),
+            ]
         }
         entries += ["null", "zero", "full", "random", "urandom"].map { .device("/dev/" + $0) }
         entries += [

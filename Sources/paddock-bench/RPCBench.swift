@@ -91,7 +91,7 @@ func integerOption(_ name: String, in arguments: ArraySlice<String>, default fal
 /// A data directory for a bench engine that plugin uids can traverse.
 func scratchDirectory(_ name: String) -> String {
     let data = "/tmp/paddock-bench-\(name)-\(getpid())"
-    mkdir(data, 0o711)
+    mkdir(data, 0o700)
     return data
 }
 

@@ -47,7 +47,7 @@ while let argument = arguments.popFirst() {
     default: fail("unknown option \(argument); \(usage)")
     }
 }
-mkdir(data, 0o711)
+mkdir(data, 0o700)  // only paddockd's: plugins see none of it
 guard let resolved = realpath(data, nil) else { fail("cannot use the data directory \(data)") }
 data = String(cString: resolved)
 free(resolved)

@@ -22,7 +22,7 @@ final class RunningGateway {
     /// stand-in weather service the weather plugin may reach.
     init(weather: FakeWeather? = nil, config: String? = nil) throws {
         data = "/tmp/paddock-gateway-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        mkdir(data, 0o711)
+        mkdir(data, 0o700)
         daemonOptions = weather.map { ["--allow-host-port", "weather-forecast=\($0.port)"] } ?? []
         daemon = try Self.startDaemon(data, daemonOptions)
         var arguments = ["--supervisor", data + "/paddockd.sock", "--listen", "127.0.0.1:0"]

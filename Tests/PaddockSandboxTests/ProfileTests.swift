@@ -91,6 +91,7 @@ import Testing
         overrides.diskFiles = 100
         overrides.binds = [SandboxOverrides.Bind(source: "/src", target: "/plugin")]
         overrides.allowedRanges = ["10.1.0.0/16"]
+        overrides.allowedHostPorts = [8081, 5432]
         overrides.identity = "weather"
         let parsed = try LauncherArguments(["--profile", "/p.yaml"] + overrides.arguments + ["--", "python3", "-c", "pass"])
         #expect(parsed.overrides == overrides)
@@ -109,6 +110,8 @@ import Testing
         ["--profile", "p", "--bind", "/a", "relative", "--", "x"],
         ["--profile", "p", "--allow-range", "10.0.0.0/33", "--", "x"],
         ["--profile", "p", "--allow-range", "10.0.0", "--", "x"],
+        ["--profile", "p", "--allow-host-port", "0", "--", "x"],
+        ["--profile", "p", "--allow-host-port", "65536", "--", "x"],
     ])
     func badLauncherArgumentsAreCoded(arguments: [String]) {
         let error = #expect(throws: PaddockError.self) { try LauncherArguments(arguments) }

@@ -6,7 +6,7 @@ import PaddockTestSupport
 
 /// Plugins written by the tests: a manifest declaring `tools`, and Python code.
 enum TestPlugin {
-    /// Writes a plugin directory (world-readable, so the plugin's uid can read it).
+    /// Writes a plugin directory (its files readable by others, as a checkout's are).
     static func write(
         name: String,
         tools: [String],
@@ -42,7 +42,7 @@ enum TestPlugin {
     /// An engine with short timeouts over a fresh data directory.
     static func engine(_ adjust: (inout EngineConfiguration) -> Void = { _ in }) throws -> Engine {
         let data = "/tmp/paddock-test-data-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        mkdir(data, 0o711)
+        mkdir(data, 0o700)
         var configuration = try EngineConfiguration.locate(dataDirectory: data)
         configuration.firstUID = 210_000 + UInt32.random(in: 0..<200) * 100
         configuration.startTimeout = .seconds(5)

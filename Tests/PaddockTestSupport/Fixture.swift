@@ -100,16 +100,13 @@ public enum Fixture {
 }
 
 extension Fixture {
-    /// Writes `files` into a fresh world-readable `directory`, so that a
-    /// plugin running under a uid of its own can read them.
+    /// Writes `files` into a fresh `directory`, readable by others as a
+    /// checkout's files are, so that a plugin under a uid of its own can read
+    /// them (the directories above need not be: the sandbox shows it the plugin's).
     public static func writeWorldReadable(directory: String, files: [String: String]) throws {
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var parent = directory
-        while let slash = parent.lastIndex(of: "/"), slash != parent.startIndex, parent.hasPrefix("/tmp/") {
-            chmod(parent, 0o755)
-            parent = String(parent[..<slash])
-        }
+        chmod(directory, 0o755)
         for (name, contents) in files {
             try contents.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
             chmod(directory + "/" + name, 0o644)
