@@ -2,10 +2,12 @@ import Dispatch
 import Foundation
 import Glibc
 import PaddockCore
+import Synchronization
 
 /// A process `paddock up` starts and stops: posix_spawn, standard input from
 /// /dev/null, standard output to a file or to a pipe read line by line.
-/// Unchecked Sendable: `paddock up` touches each one from one task at a time.
+/// Unchecked Sendable: `paddock up` touches each one from its main task, and
+/// from the task that stops them all when a signal comes, just before it exits.
 final class ChildProcess: @unchecked Sendable {
     let name: String
     let pid: pid_t
@@ -93,34 +95,33 @@ final class ChildProcess: @unchecked Sendable {
         waitpid(pid, &status, 0)
         exited = true
     }
+}
 
-    /// Waits for SIGINT or SIGTERM (nil), or for one of `children` to exit (its name).
-    static func waitForSignalOrExit(_ children: [ChildProcess]) async -> String? {
-        let signals = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.resume()
-            return source
+/// What `paddock up` has started, stopped together from any task (a signal
+/// may come while it is still starting them).
+final class ChildProcesses: Sendable {
+    private let started = Mutex<[ChildProcess]>([])
+    private let stopping = Atomic<Bool>(false)
+
+    /// Whether ``stopAll()`` has begun: children exiting from now on were asked to.
+    var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+    func append(_ child: ChildProcess) {
+        started.withLock { $0.append(child) }
+    }
+
+    /// Stops them, the last started first.
+    func stopAll() {
+        stopping.store(true, ordering: .relaxed)
+        for child in started.withLock({ $0 }).reversed() { child.terminate() }
+    }
+
+    /// Waits for one of them to exit on its own; its name (nil once they are being stopped).
+    func firstToExit() async -> String? {
+        while !isStopping {
+            if let ended = started.withLock({ $0 }).first(where: { !$0.isRunning }) { return ended.name }
+            try? await Task.sleep(for: .milliseconds(200))
         }
-        let received = AsyncStream<Void> { continuation in
-            for source in signals { source.setEventHandler { continuation.yield() } }
-        }
-        return await withTaskGroup(of: String?.self) { group in
-            group.addTask {
-                for await _ in received { return nil }
-                return nil
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    if let ended = children.first(where: { !$0.isRunning }) { return ended.name }
-                    try? await Task.sleep(for: .milliseconds(200))
-                }
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            for source in signals { source.cancel() }
-            return first
-        }
+        return nil
     }
 }

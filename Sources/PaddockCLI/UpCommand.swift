@@ -25,10 +25,14 @@ struct UpCommand: AsyncParsableCommand {
         let binaries = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
         let examples = try EngineConfiguration.locate("PADDOCK_EXAMPLES", "examples", marker: "text-tools/manifest.yaml")
 
-        var children: [ChildProcess] = []
-        func stopAll() {
-            for child in children.reversed() { child.terminate() }
+        let children = ChildProcesses()
+        // From the first moment: a signal while starting stops what has started.
+        let watcher = Task.detached {
+            guard await TerminationSignals.first() != nil else { return }
+            children.stopAll()
+            Glibc.exit(0)
         }
+        defer { watcher.cancel() }
         do {
             // The stand-in weather service listens on the host's loopback, which
             // plugins never reach unless the operator allows a port: paddockd
@@ -61,11 +65,14 @@ struct UpCommand: AsyncParsableCommand {
             }
             guard let url else { throw PaddockError(.pluginUnavailable, "paddock-gateway did not start; see its output above") }
             printBanner(url: url, key: key, directory: directory, running: running)
-            let ended = await ChildProcess.waitForSignalOrExit(children)
-            stopAll()
-            if let ended { throw PaddockError(.pluginCrashed, "\(ended) exited; stopped the others") }
+            if let ended = await children.firstToExit() {
+                children.stopAll()
+                throw PaddockError(.pluginCrashed, "\(ended) exited; stopped the others")
+            }
+            await watcher.value  // a signal: the watcher stops everything and exits
         } catch let error as PaddockError {
-            stopAll()
+            if children.isStopping { await watcher.value }
+            children.stopAll()
             FileHandle.standardError.write(Data("error \(error.code.rawValue): \(error.message)\n".utf8))
             throw ExitCode.failure
         }

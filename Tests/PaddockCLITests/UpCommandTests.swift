@@ -24,6 +24,21 @@ struct UpCommandTests {
         #expect(up.wait() == 0)
     }
 
+    @Test func aSignalWhileStartingStopsWhatHasStarted() throws {
+        let data = "/tmp/paddock-up-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let up = try Background(PaddockCLI.binary, ["up", "--data", data, "--listen", "127.0.0.1:0"])
+        defer { up.stop() }
+        // As soon as paddockd runs (the examples are still being installed), Ctrl-C.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while HostProcesses.containing(data).isEmpty, ContinuousClock.now < deadline { usleep(5_000) }
+        #expect(!HostProcesses.containing(data).isEmpty, "paddockd never started")
+        kill(up.pid, SIGINT)
+        #expect(up.wait() == 0)
+        #expect(HostProcesses.containing(data).isEmpty, "paddockd outlived paddock up")
+        #expect(HostProcesses.containing(data + "/paddockd.sock").isEmpty, "the gateway outlived paddock up")
+    }
+
     @Test func whenNoExampleStartsItSaysWhyAndFails() throws {
         let data = "/tmp/paddock-up-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: data) }
