@@ -24,7 +24,10 @@ public enum Launcher {
 
     private static func launch(_ arguments: LauncherArguments) throws(LaunchFailure) -> Never {
         try step(.descriptors) { () throws(PaddockError) in try closeInheritedDescriptors(keeping: arguments.overrides.keptDescriptors) }
-        let profile = try step(.profile) { () throws(PaddockError) in try SandboxProfile.load(path: arguments.profilePath) }
+        let profile = try step(.profile) { () throws(PaddockError) in
+            if let cache = ProfileCache() { return try cache.load(path: arguments.profilePath) }
+            return try SandboxProfile.load(path: arguments.profilePath)
+        }
         let policy = SandboxPolicy(profile: profile, overrides: arguments.overrides)
         // Compiled now, while still privileged enough to use the cache; installed last.
         let filter = try step(.seccomp) { () throws(PaddockError) in try SeccompFilter(policy.seccomp, cache: SeccompCache()) }
@@ -67,6 +70,8 @@ public enum Launcher {
         channel.becomeLauncher()
         _ = paddock_setns(hostPIDs, paddock_clone_newpid())
         close(hostPIDs)
+        // The plugin's descriptors are the plugin's: its socket ends when it does.
+        for fd in Set(arguments.overrides.keptDescriptors) where fd > 2 { close(fd) }
         LauncherWatch(initPID: initPID, channel: channel, policy: policy).run()
     }
 

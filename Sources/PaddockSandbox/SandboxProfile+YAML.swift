@@ -5,13 +5,20 @@ extension SandboxProfile {
     /// - Throws: ``PaddockError`` 101 when the file is missing, 102 with every
     ///   problem when it does not parse or does not fit the format.
     public static func load(path: String) throws(PaddockError) -> SandboxProfile {
-        try decode(resolvedNode(path: path, depth: 0), source: path)
+        var sources: [String] = []
+        return try load(path: path, sources: &sources)
+    }
+
+    /// Reads a profile; `sources` gets every file read (the profile and its parents).
+    static func load(path: String, sources: inout [String]) throws(PaddockError) -> SandboxProfile {
+        try decode(resolvedNode(path: path, depth: 0, sources: &sources), source: path)
     }
 
     /// The profile's mapping with `extends: PARENT` resolved: the parent's
     /// top-level keys, each replaced whole by the child's when it has it.
-    private static func resolvedNode(path: String, depth: Int) throws(PaddockError) -> YAMLNode {
+    private static func resolvedNode(path: String, depth: Int, sources: inout [String]) throws(PaddockError) -> YAMLNode {
         guard depth < 4 else { throw PaddockError(.wrongFormat, "sandbox profile \(path): 'extends' nests too deep") }
+        sources.append(path)
         let parsed: YAMLNode?
         do {
             parsed = try YAMLParser(maximumBytes: 256 << 10).parse(contentsOf: path)
@@ -30,7 +37,7 @@ extension SandboxProfile {
         pairs.remove(at: index)
         let directory = path.contains("/") ? String(path[...path.lastIndex(of: "/")!]) : ""
         let parentPath = parentName.hasPrefix("/") ? parentName : directory + parentName
-        guard case .mapping(let inherited) = try resolvedNode(path: parentPath, depth: depth + 1).kind else {
+        guard case .mapping(let inherited) = try resolvedNode(path: parentPath, depth: depth + 1, sources: &sources).kind else {
             return node
         }
         let overridden = Set(pairs.compactMap { if case .scalar(let key, _) = $0.key.kind { key } else { nil } })
