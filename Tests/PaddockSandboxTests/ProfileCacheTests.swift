@@ -14,7 +14,7 @@ struct ProfileCacheTests {
         let profile = try SandboxProfile.load(path: Sandbox.profile(name), sources: &sources)
         #expect(sources.count == (name == "default" ? 1 : 2))
         let text = try #require(ProfileCache.encode(profile, sources: sources))
-        #expect(ProfileCache.decode(text) == profile)
+        #expect(ProfileCache.decode(Array(text.utf8)) == profile)
     }
 
     @Test func anEditedParentIsReadAgain() throws {
