@@ -81,6 +81,7 @@ struct RunCommand: AsyncParsableCommand {
         defer { if data == nil { try? FileManager.default.removeItem(atPath: scratch) } }
         var engine: Engine?
         var pluginID: String?
+        var watcher: Task<Void, Never>?
         do {
             // Before anything starts: `k=?` may ask on the terminal.
             let settingValues = try settingValues()
@@ -98,13 +99,12 @@ struct RunCommand: AsyncParsableCommand {
             engine = running
             // Stopped from outside: every plugin process and cgroup goes, then the scratch directory.
             let temporary = data == nil ? scratch : nil
-            let watcher = Task.detached {
+            watcher = Task.detached {
                 guard let number = await TerminationSignals.first() else { return }
                 await running.terminate()
                 if let temporary { try? FileManager.default.removeItem(atPath: temporary) }
                 Glibc.exit(128 + number)
             }
-            defer { watcher.cancel() }
             for companion in companions {
                 let other = try await running.load(directory: companion)
                 pluginID = other
@@ -116,7 +116,11 @@ struct RunCommand: AsyncParsableCommand {
             let result = try await call(running, id)
             print(String(decoding: result, as: UTF8.self))
             await running.shutdown()
+            watcher?.cancel()
         } catch let error as PaddockError {
+            // Stopped by a signal, the call failed because its plugin was killed: the watcher ends the process.
+            if TerminationSignals.received != nil { await watcher?.value }
+            watcher?.cancel()
             FileHandle.standardError.write(Data("error \(error.code.rawValue): \(error.message)\n".utf8))
             await engine?.shutdown()
             if verbose, let engine, let pluginID, let path = try? await engine.logPath(pluginID),

@@ -3,15 +3,17 @@ import PaddockCore
 
 /// The launcher's part once the namespace's init runs: connects the
 /// plugin's network when it has the permission, stops the whole plugin when
-/// its processes together spend their CPU budget, and ends the way the
-/// plugin ended, so the supervisor waiting for the launcher sees the
-/// plugin's own status (SIGXCPU when the budget was spent).
+/// its processes together spend their CPU budget or the supervisor asks
+/// (SIGTERM), and ends the way the plugin ended, so the supervisor waiting
+/// for the launcher sees the plugin's own status (SIGXCPU when the budget
+/// was spent, SIGKILL when it was stopped alive).
 struct LauncherWatch {
     let initPID: pid_t
     let channel: InitChannel
     let policy: SandboxPolicy
 
     func run() -> Never {
+        let stop = StopRequest.install()
         var pasta: pid_t?
         if policy.allowNetwork, channel.waitForNetworkRequest() {
             do {
@@ -25,6 +27,7 @@ struct LauncherWatch {
         }
         let budget = CPUBudget(cgroups: policy.cgroups, seconds: policy.limits.cpuSeconds)
         var spent = false
+        var stopped = false
         while true {
             var timeout: Int32 = -1
             if let budget {
@@ -34,10 +37,15 @@ struct LauncherWatch {
                 }
                 timeout = Int32(next / .milliseconds(1))
             }
-            var pollfd = Glibc.pollfd(fd: channel.statusReader, events: Int16(POLLIN), revents: 0)
-            if poll(&pollfd, 1, timeout) > 0 { break }
+            var fds = [
+                Glibc.pollfd(fd: channel.statusReader, events: Int16(POLLIN), revents: 0),
+                Glibc.pollfd(fd: stop ?? -1, events: Int16(POLLIN), revents: 0),
+            ]
+            guard poll(&fds, 2, timeout) > 0 else { continue }
+            stopped = fds[0].revents == 0
+            break
         }
-        let initStatus = spent ? stopInit() : wait(for: initPID)
+        let initStatus = spent || stopped ? stopInit() : wait(for: initPID)
         let pluginStatus = ExitRelay.receive(from: channel.statusReader)
         if let pasta {
             kill(pasta, SIGKILL)

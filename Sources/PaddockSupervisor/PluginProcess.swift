@@ -23,10 +23,15 @@ final class PluginProcess: Sendable {
     /// Completes when the process has ended.
     let exit: EventLoopFuture<ProcessExit>
 
+    /// Whether the launcher has ended (and its pid may be reused).
+    private let ended = Mutex(false)
+
     private init(pid: pid_t, socket: Int32, exit: EventLoopFuture<ProcessExit>) {
         self.pid = pid
         self.socket = socket
         self.exit = exit
+        // Held until the launcher ends, then released.
+        exit.whenComplete { _ in self.ended.withLock { $0 = true } }
     }
 
     /// The descriptor number the plugin finds its socket at (`PADDOCK_RPC_FD`).
@@ -105,10 +110,15 @@ final class PluginProcess: Sendable {
         return children(of: pid).first.flatMap { children(of: $0).first }
     }
 
-    /// Sends `signal` to the launcher: SIGKILL ends it, and with it the
-    /// plugin's pid namespace and every process in it.
-    func kill(_ signal: Int32 = SIGKILL) {
-        _ = Glibc.kill(pid, signal)
+    /// Stops the plugin: SIGTERM asks the launcher to kill the plugin's
+    /// whole pid namespace and end the way the plugin ended (so a plugin that
+    /// had just died on its own keeps its own death's code); SIGKILL follows
+    /// when the launcher has not ended within a second.
+    func kill() {
+        _ = Glibc.kill(pid, SIGTERM)
+        exit.eventLoop.scheduleTask(in: .seconds(1)) { [self] in
+            if !ended.withLock({ $0 }) { _ = Glibc.kill(pid, SIGKILL) }
+        }
     }
 
     private static func failure(_ what: String) -> PaddockError {
