@@ -92,7 +92,11 @@ enum ViewBuilder {
 
     /// Mounts the plugin's disk on a scratch point, shows its directories,
     /// and detaches the scratch point: only the binds remain.
+    /// - Throws: 102 for a size under 1 MiB or fewer than 16 files: to tmpfs, 0 means no bound at all.
     private static func addDisk(size: Int, files: Int, directories: [SandboxView.DiskDirectory], uid: UInt32, gid: UInt32) throws(PaddockError) {
+        guard size >= 1 << 20, files >= 16 else {
+            throw PaddockError(.wrongFormat, "the plugin's disk needs at least 1MiB and 16 files, not \(size) bytes and \(files) files")
+        }
         let scratch = newRoot + "/.disk"
         guard mkdir(scratch, 0o700) == 0 else { throw failure("/.disk", "cannot create") }
         try mount("tmpfs", scratch, "tmpfs", paddock_ms_nodev() | paddock_ms_nosuid(), "size=\(size),nr_inodes=\(files),mode=0755", what: "the plugin's disk")

@@ -109,6 +109,14 @@ struct ContainmentTests {
         #expect((80...100).contains(created), "\(created)")
     }
 
+    @Test(arguments: [["--disk", "0"], ["--disk-files", "0"], ["--disk", "4096"]])
+    func aDiskWithoutABoundIsRefused(flags: [String]) throws {
+        // tmpfs takes 0 as "no limit": a profile or flag must not be able to ask for that.
+        let result = try python("pass", flags: flags)
+        #expect(result.status == LaunchStep.view.exitStatus)
+        #expect(result.stderr.contains("error 102: the plugin's disk needs at least 1MiB and 16 files"), "\(result.stderr)")
+    }
+
     @Test func theCPUBudgetCountsEveryProcess() throws {
         let cgroup = try Cgroup.create(name: "cpu-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))", memory: ByteSize(bytes: 256 << 20), processes: 64)
         defer { try? cgroup.remove() }
