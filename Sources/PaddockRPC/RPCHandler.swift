@@ -100,6 +100,7 @@ final class RPCHandler: ChannelInboundHandler {
 
     // MARK: Outgoing
 
+    @discardableResult
     func call(
         _ method: String,
         params: [UInt8],
@@ -107,10 +108,10 @@ final class RPCHandler: ChannelInboundHandler {
         onChunk: (@Sendable ([UInt8]) -> Void)?,
         cancellation: Cancellation?,
         promise: EventLoopPromise<[UInt8]>
-    ) {
+    ) -> RPCID? {
         guard let context, context.channel.isActive else {
             promise.fail(failure ?? PaddockError(.pluginUnavailable, "the connection is closed"))
-            return
+            return nil
         }
         let id = RPCID.number(nextID)
         nextID += 1
@@ -122,6 +123,7 @@ final class RPCHandler: ChannelInboundHandler {
         }
         pending[id] = call
         send(.request(id: id, method: method, params: params), context: context)
+        return id
     }
 
     func notify(_ method: String, params: [UInt8]) {
@@ -131,15 +133,21 @@ final class RPCHandler: ChannelInboundHandler {
 
     /// Fails a call that ran past its deadline with 204 and asks the other side to stop it.
     private func expire(_ id: RPCID, after timeout: TimeAmount) {
+        let seconds = Double(timeout.nanoseconds) / 1e9
+        cancel(id, error: PaddockError(.timedOut, "the call did not finish within \(seconds) s", details: ["timeout_seconds": String(seconds)]))
+    }
+
+    /// Fails a call in flight with `error` and asks the other side to stop it.
+    func cancel(_ id: RPCID, error: PaddockError) {
         guard let call = pending.removeValue(forKey: id) else { return }
+        call.deadline?.cancel()
         if let cancellation = call.cancellation, let context {
             abandoned[id] = context.eventLoop.assumeIsolated().scheduleTask(in: cancellation.grace) { [weak self] in
                 self?.abandoned[id] = nil
                 cancellation.unhonoured()
             }
         }
-        let seconds = Double(timeout.nanoseconds) / 1e9
-        call.promise.fail(PaddockError(.timedOut, "the call did not finish within \(seconds) s", details: ["timeout_seconds": String(seconds)]))
+        call.promise.fail(error)
         notify("$/cancel", params: JSONValue.object(["id": id.jsonValue]).jsonBytes)
     }
 

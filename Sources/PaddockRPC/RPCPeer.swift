@@ -24,8 +24,17 @@ public final class RPCPeer: Sendable {
         maximumFrameSize: Int = defaultMaximumFrameSize,
         group: any EventLoopGroup
     ) async throws -> RPCPeer {
-        let eventLoop = group.next()
-        let channel = try await ClientBootstrap(group: eventLoop)
+        try await connect(socket: socket, service: service, maximumFrameSize: maximumFrameSize, on: group.next()).get()
+    }
+
+    /// A peer on an already connected stream socket, served on `eventLoop`.
+    public static func connect(
+        socket: Int32,
+        service: RPCService,
+        maximumFrameSize: Int = defaultMaximumFrameSize,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<RPCPeer> {
+        ClientBootstrap(group: eventLoop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumFrameSize: maximumFrameSize)))
@@ -33,11 +42,10 @@ public final class RPCPeer: Sendable {
                 }
             }
             .withConnectedSocket(socket)
-            .get()
-        let handler = try await channel.eventLoop.submit {
-            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: RPCHandler.self), eventLoop: channel.eventLoop)
-        }.get()
-        return RPCPeer(channel: channel, handler: handler)
+            .flatMapThrowing { channel in
+                let handler = try channel.pipeline.syncOperations.handler(type: RPCHandler.self)
+                return RPCPeer(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+            }
     }
 
     /// Sets up JSON-RPC on a channel a server accepted; call it on the
@@ -77,11 +85,39 @@ public final class RPCPeer: Sendable {
         let cancellation = cancellationGrace.map { grace in
             RPCHandler.Cancellation(grace: grace, unhonoured: onUnhonouredCancel ?? {})
         }
-        channel.eventLoop.execute {
+        if channel.eventLoop.inEventLoop {
             handler.value.call(method, params: params, timeout: timeout, onChunk: onChunk, cancellation: cancellation, promise: promise)
+        } else {
+            channel.eventLoop.execute {
+                handler.value.call(method, params: params, timeout: timeout, onChunk: onChunk, cancellation: cancellation, promise: promise)
+            }
         }
         return promise.futureResult
     }
+
+    /// Starts a call from the channel's event loop and returns its id, for
+    /// ``cancel(_:error:)``; nil when the connection is closed (the promise has failed).
+    public func startCall(
+        _ method: String,
+        params: [UInt8],
+        timeout: TimeAmount?,
+        onChunk: (@Sendable ([UInt8]) -> Void)?,
+        cancellationGrace: TimeAmount?,
+        onUnhonouredCancel: (@Sendable () -> Void)?,
+        promise: EventLoopPromise<[UInt8]>
+    ) -> RPCID? {
+        let cancellation = cancellationGrace.map { RPCHandler.Cancellation(grace: $0, unhonoured: onUnhonouredCancel ?? {}) }
+        return handler.value.call(method, params: params, timeout: timeout, onChunk: onChunk, cancellation: cancellation, promise: promise)
+    }
+
+    /// Cancels a call in flight, from the channel's event loop: it fails with
+    /// `error` now, and the other side gets `$/cancel` (and the grace of the call to honour it).
+    public func cancel(_ id: RPCID, error: PaddockError) {
+        handler.value.cancel(id, error: error)
+    }
+
+    /// Why the connection failed, read on the channel's event loop.
+    public var failureOnLoop: PaddockError? { handler.value.failure }
 
     /// Sends a notification.
     public func notify(_ method: String, params: [UInt8] = []) {

@@ -45,11 +45,11 @@ public actor Engine {
         let log = PluginLog(directory: configuration.dataDirectory + "/logs", plugin: manifest.name)
         let runtime = PluginRuntime(
             manifest: manifest, directory: path, configuration: pluginConfiguration,
-            uid: uid ?? configuration.firstUID + nextSlot, group: group, log: log,
+            uid: uid ?? configuration.firstUID + nextSlot, eventLoop: group.next(), log: log,
             host: HostService(manifest: manifest, log: log, storage: storage, engine: self))
         if uid == nil { nextSlot += 1 }
         runtimes[manifest.name] = runtime
-        await runtime.setSettings(settings)
+        runtime.settings = settings
         return manifest.name
     }
 
@@ -63,7 +63,7 @@ public actor Engine {
     public func start(_ id: String) async throws {
         let runtime = try runtime(id)
         let manifest = runtime.manifest
-        await runtime.setSettings(try Self.effectiveSettings(manifest.settings, given: await runtime.settings))
+        runtime.settings = try Self.effectiveSettings(manifest.settings, given: runtime.settings)
         if let missing = ManifestLoader().load(directory: runtime.directory).errors.first {
             throw PaddockError(.dependencyUnavailable, "\(id) cannot start: \(missing.message)", field: missing.field)
         }
@@ -80,7 +80,7 @@ public actor Engine {
 
     /// Replaces a plugin's settings; they reach it at its next start.
     public func setSettings(_ id: String, _ settings: JSONValue) async throws {
-        try await runtime(id).setSettings(settings)
+        try runtime(id).settings = settings
     }
 
     /// Stops a plugin and forgets it.
@@ -124,7 +124,7 @@ public actor Engine {
         }
         let checked = try Self.validate(arguments, against: item.parameters)
         let params = try scope.apply(to: ["tool": .string(tool), "params": .object(checked)], manifest: manifest)
-        return try await runtime.call("tool.invoke", params: params, onChunk: onChunk, chain: chain.entering(scope: scope))
+        return try await Self.perform(runtime, "tool.invoke", params: params, onChunk: onChunk, chain: chain.entering(scope: scope))
     }
 
     /// Calls an endpoint: only methods the manifest declares; parameters
@@ -156,7 +156,7 @@ public actor Engine {
                 "query": .object(query.mapValues(JSONValue.string)), "headers": .object(headers.mapValues(JSONValue.string)),
                 "body": .string(Base64.encode(body)), "params": .object(checked),
             ], manifest: manifest)
-        return try await runtime.call("endpoint.invoke", params: params, onChunk: nil, chain: chain.entering(scope: scope))
+        return try await Self.perform(runtime, "endpoint.invoke", params: params, onChunk: nil, chain: chain.entering(scope: scope))
     }
 
     /// Calls a model of a model plugin; `params` are checked against the model's parameters.
@@ -171,7 +171,7 @@ public actor Engine {
         }
         let checked = try Self.validate(params, against: item.parameters)
         let call = try scope.apply(to: ["model": .string(model), "messages": messages, "params": .object(checked)], manifest: runtime.manifest)
-        return try await runtime.call("model.invoke", params: call, onChunk: onChunk, chain: chain.entering(scope: scope))
+        return try await Self.perform(runtime, "model.invoke", params: call, onChunk: onChunk, chain: chain.entering(scope: scope))
     }
 
     /// The seed's "test connection": asks the plugin whether `credentials` work.
@@ -179,12 +179,12 @@ public actor Engine {
     public func validateCredentials(_ id: String, credentials: JSONValue, scope: CallScope? = nil) async throws -> [UInt8] {
         let runtime = try runtime(id)
         let params = try scope.apply(to: ["credentials": credentials], manifest: runtime.manifest)
-        return try await runtime.call("credentials.validate", params: params, onChunk: nil)
+        return try await Self.perform(runtime, "credentials.validate", params: params, onChunk: nil, chain: .outside)
     }
 
     /// Sends the plugin a `ping` (what the heartbeat sends) and waits for the answer.
     public func ping(_ id: String) async throws {
-        _ = try await runtime(id).ping()
+        try await runtime(id).ping()
     }
 
     public func status(_ id: String) async throws -> PluginStatus {
@@ -192,7 +192,20 @@ public actor Engine {
     }
 
     public func stop(_ id: String) async throws {
-        try await runtime(id).stop()
+        await try runtime(id).stop()
+    }
+
+    /// Sends a call to the plugin; cancelling the task cancels the call
+    /// (the plugin gets `$/cancel` when it already has it).
+    private static func perform(
+        _ runtime: PluginRuntime, _ method: String, params: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)?, chain: CallChain
+    ) async throws -> [UInt8] {
+        let (id, result) = runtime.call(method, params: params.jsonBytes, onChunk: onChunk, chain: chain)
+        return try await withTaskCancellationHandler {
+            try await result.get()
+        } onCancel: {
+            runtime.cancel(id)
+        }
     }
 
     /// Waits until no call is in flight, or `timeout` has passed.
@@ -262,7 +275,7 @@ public actor Engine {
 
     /// The chain a host call from `id` continues (see ``CallChain``).
     func chain(continuing id: String) async -> CallChain {
-        CallChain.hostCall(from: id, serving: await runtimes[id]?.servingChains ?? [])
+        CallChain.hostCall(from: id, serving: runtimes[id]?.servingChains ?? [])
     }
 
     /// Checks arguments; the first violation's code, every violation named.
@@ -290,11 +303,5 @@ public actor Engine {
         let version = try Interpreter.version(of: configuration.python)
         interpreterVersion = version
         return version
-    }
-}
-
-extension PluginRuntime {
-    func setSettings(_ settings: JSONValue) {
-        self.settings = settings
     }
 }

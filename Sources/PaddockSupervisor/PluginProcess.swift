@@ -56,44 +56,34 @@ final class PluginProcess: Sendable {
         let childEnd = fcntl(pair[1], F_DUPFD_CLOEXEC, 10)
         close(pair[1])
 
-        // The thread that spawns the launcher is the one that waits for it.
-        // The launcher asks for SIGKILL when its parent dies (--die-with-parent),
-        // and Linux means the parent *thread*: spawned from a pool thread that
-        // later exits (libdispatch retires idle workers after ~5 s), a healthy
-        // plugin was killed for nothing. This thread lives exactly as long as
-        // the process it started.
+        // Spawned on the calling thread: the launcher asks for SIGKILL when its
+        // parent dies (--die-with-parent), and Linux means the parent *thread*,
+        // so callers spawn from a thread that lives as long as the daemon
+        // (``PluginSpawner``). Any thread of the process may wait for it.
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdout[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr[1], 2)
+        posix_spawn_file_actions_adddup2(&actions, childEnd, pluginDescriptor)
+        let argv = ([launcher] + arguments).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/bin:/bin"), nil]
+        var child: pid_t = 0
+        let spawned = posix_spawn(&child, launcher, &actions, nil, argv, envp)
+        posix_spawn_file_actions_destroy(&actions)
+        (argv + envp).forEach { free($0) }
+        for fd in [childEnd, stdout[1], stderr[1]] { close(fd) }
+        guard spawned == 0 else {
+            for fd in [pair[0], stdout[0], stderr[0]] { close(fd) }
+            throw PaddockError(.dependencyUnavailable, "cannot start \(launcher): \(String(cString: strerror(spawned)))")
+        }
         let exitPromise = group.next().makePromise(of: ProcessExit.self)
-        let started = DispatchSemaphore(value: 0)
-        let outcome = Mutex<(pid: pid_t, error: Int32)>((0, 0))
-        let (stdoutEnd, stderrEnd) = (stdout[1], stderr[1])
+        let pid = child
         Thread.detachNewThread {
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            posix_spawn_file_actions_adddup2(&actions, stdoutEnd, 1)
-            posix_spawn_file_actions_adddup2(&actions, stderrEnd, 2)
-            posix_spawn_file_actions_adddup2(&actions, childEnd, pluginDescriptor)
-            let argv = ([launcher] + arguments).map { strdup($0) } + [nil]
-            let envp: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/bin:/bin"), nil]
-            var pid: pid_t = 0
-            let spawned = posix_spawn(&pid, launcher, &actions, nil, argv, envp)
-            posix_spawn_file_actions_destroy(&actions)
-            (argv + envp).forEach { free($0) }
-            outcome.withLock { $0 = (pid, spawned) }
-            started.signal()
-            guard spawned == 0 else { return }
             var status: Int32 = 0
             var usage = rusage()
             while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
             exitPromise.succeed(ProcessExit(waitStatus: status, maxResidentBytes: usage.ru_maxrss * 1024))
-        }
-        started.wait()
-        for fd in [childEnd, stdout[1], stderr[1]] { close(fd) }
-        let (child, spawned) = outcome.withLock { $0 }
-        guard spawned == 0 else {
-            for fd in [pair[0], stdout[0], stderr[0]] { close(fd) }
-            exitPromise.fail(PaddockError(.dependencyUnavailable, "not started"))
-            throw PaddockError(.dependencyUnavailable, "cannot start \(launcher): \(String(cString: strerror(spawned)))")
         }
         LineReader.attach(stdout[0], stream: "stdout", group: group, output: output)
         LineReader.attach(stderr[0], stream: "stderr", group: group, output: output)
@@ -115,6 +105,7 @@ final class PluginProcess: Sendable {
     /// had just died on its own keeps its own death's code); SIGKILL follows
     /// when the launcher has not ended within a second.
     func kill() {
+        guard !ended.withLock({ $0 }) else { return }
         _ = Glibc.kill(pid, SIGTERM)
         exit.eventLoop.scheduleTask(in: .seconds(1)) { [self] in
             if !ended.withLock({ $0 }) { _ = Glibc.kill(pid, SIGKILL) }

@@ -61,32 +61,3 @@ struct ManualInstant: InstantProtocol {
         #expect(always.exited(at: .seconds(0), cleanly: true) == .restart(after: .milliseconds(100)))
     }
 }
-
-@Suite struct HeartbeatStateMachineTests {
-    typealias Machine = HeartbeatStateMachine<ManualInstant>
-
-    @Test func idlePluginIsPingedAndDeclaredWedgedWithoutAnswer() {
-        var machine = Machine(interval: .seconds(10), timeout: .seconds(2), now: .seconds(0))
-        #expect(machine.tick(at: .seconds(5)) == .none)
-        #expect(machine.tick(at: .seconds(10)) == .ping)
-        #expect(machine.tick(at: .seconds(11)) == .none)
-        #expect(machine.tick(at: .seconds(12)) == .wedged)
-    }
-
-    @Test func answerKeepsItAlive() {
-        var machine = Machine(interval: .seconds(10), timeout: .seconds(2), now: .seconds(0))
-        #expect(machine.tick(at: .seconds(10)) == .ping)
-        machine.heard(at: .seconds(10.5))
-        #expect(machine.tick(at: .seconds(13)) == .none)
-        #expect(machine.tick(at: .seconds(20.5)) == .ping)
-    }
-
-    @Test func busyPluginIsNeverPinged() {
-        var machine = Machine(interval: .seconds(10), timeout: .seconds(2), now: .seconds(0))
-        machine.callStarted()
-        #expect(machine.tick(at: .seconds(100)) == .none)
-        machine.callFinished(at: .seconds(100))
-        #expect(machine.tick(at: .seconds(105)) == .none)
-        #expect(machine.tick(at: .seconds(110)) == .ping)
-    }
-}
