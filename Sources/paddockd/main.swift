@@ -22,13 +22,20 @@ var arguments = CommandLine.arguments.dropFirst()
 var data = ProcessInfo.processInfo.environment["PADDOCK_DATA"] ?? "./.paddock"
 var allowedRanges: [String: [String]] = [:]
 var allowedHostPorts: [String: [Int]] = [:]
+var shutdownTimeout: Duration?
 let usage =
-    "usage: paddockd [--data DIR] [--allow-range PLUGIN=CIDR]... [--allow-host-port PLUGIN=PORT]...   (data: default ./.paddock, or PADDOCK_DATA)"
+    "usage: paddockd [--data DIR] [--shutdown-timeout SECONDS] [--allow-range PLUGIN=CIDR]... [--allow-host-port PLUGIN=PORT]...   (data: default ./.paddock, or PADDOCK_DATA)"
 while let argument = arguments.popFirst() {
     switch argument {
     case "--data":
         guard let value = arguments.popFirst() else { fail("--data needs a directory") }
         data = value
+    case "--shutdown-timeout":
+        // How long a stopping plugin has between `shutdown` and its kill.
+        guard let value = arguments.popFirst(), let seconds = Double(value), seconds > 0, seconds <= 3600 else {
+            fail("error 102: --shutdown-timeout takes seconds, more than 0 and at most 3600")
+        }
+        shutdownTimeout = .milliseconds(Int64(seconds * 1000))
     case "--allow-range":
         // A private IPv4 range that one plugin with network permission may reach after all.
         guard let value = arguments.popFirst(), let equals = value.firstIndex(of: "="),
@@ -58,6 +65,7 @@ do {
     var configuration = try EngineConfiguration.locate(dataDirectory: data)
     configuration.allowedRanges = allowedRanges
     configuration.allowedHostPorts = allowedHostPorts
+    if let shutdownTimeout { configuration.shutdownTimeout = shutdownTimeout }
     let daemon = try Daemon(configuration: configuration)
     Cgroup.removeLeftovers()
     let server = try await ControlServer.start(daemon: daemon, path: socketPath, group: MultiThreadedEventLoopGroup.singleton)

@@ -20,3 +20,18 @@ public enum HostProcesses {
         return String(cString: path)
     }
 }
+
+extension HostProcesses {
+    /// The pids running as `uid` (real uid), zombies excluded.
+    public static func owned(by uid: UInt32) -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { $0.allSatisfy(\.isNumber) }.filter { pid in
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            let lines = status.split(separator: "\n")
+            guard let uids = lines.first(where: { $0.hasPrefix("Uid:") }), !lines.contains(where: { $0.hasPrefix("State:\tZ") }) else {
+                return false
+            }
+            return uids.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().first == Substring(String(uid))
+        }
+    }
+}
