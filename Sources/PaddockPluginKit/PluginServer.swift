@@ -21,9 +21,18 @@ extension Plugin {
     /// Serves on a connected socket until `shutdown` or the end of the connection.
     public func serve(socket: Int32) async throws {
         let server = PluginServer(plugin: self)
-        let peer = try await RPCPeer.connect(socket: socket, service: server.service(), group: MultiThreadedEventLoopGroup.singleton)
-        server.peer.withLock { $0 = peer }
-        try? await peer.closeFuture.get()
+        // The peer is known before the first byte is read: the host may send
+        // a call right behind `initialize`.
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let peer = try RPCPeer.serve(channel, service: server.service())
+                    server.peer.withLock { $0 = peer }
+                }
+            }
+            .withConnectedSocket(socket)
+            .get()
+        try? await channel.closeFuture.get()
     }
 }
 
@@ -73,7 +82,7 @@ final class PluginServer: Sendable {
             reply.succeed(Array("{}".utf8))
             peer.withLock { $0 }?.close()
         case "tool.invoke", "endpoint.invoke", "model.invoke", "credentials.validate":
-            guard let peer = peer.withLock({ $0 }) else {
+            guard let peer = peer.withLock({ $0 }), state.withLock({ $0.initialized }) else {
                 return reply.fail(RPCError(PaddockError(.pluginUnavailable, "the plugin is not initialized")))
             }
             let arguments: JSONValue

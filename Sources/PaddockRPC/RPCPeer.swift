@@ -95,6 +95,41 @@ public final class RPCPeer: Sendable {
         return promise.futureResult
     }
 
+    /// Calls `method` and waits for its result. Cancelling the waiting task
+    /// cancels the call: it fails at once with 204 and the other side gets `$/cancel`.
+    public func perform(
+        _ method: String,
+        params: [UInt8] = [],
+        timeout: TimeAmount? = nil,
+        onChunk: (@Sendable ([UInt8]) -> Void)? = nil
+    ) async throws -> [UInt8] {
+        let eventLoop = channel.eventLoop
+        let promise = eventLoop.makePromise(of: [UInt8].self)
+        let handler = self.handler
+        let progress = NIOLoopBoundBox.makeBoxSendingValue(CallProgress.notStarted, eventLoop: eventLoop)
+        let cancelled = PaddockError(.timedOut, "the call was cancelled by its caller")
+        return try await withTaskCancellationHandler {
+            eventLoop.execute {
+                if case .cancelled = progress.value { return promise.fail(cancelled) }
+                if let id = handler.value.call(method, params: params, timeout: timeout, onChunk: onChunk, cancellation: nil, promise: promise) {
+                    progress.value = .started(id)
+                }
+            }
+            return try await promise.futureResult.get()
+        } onCancel: {
+            eventLoop.execute {
+                if case .started(let id) = progress.value { handler.value.cancel(id, error: cancelled) }
+                progress.value = .cancelled
+            }
+        }
+    }
+
+    private enum CallProgress {
+        case notStarted
+        case started(RPCID)
+        case cancelled
+    }
+
     /// Starts a call from the channel's event loop and returns its id, for
     /// ``cancel(_:error:)``; nil when the connection is closed (the promise has failed).
     public func startCall(

@@ -1,6 +1,7 @@
 public import NIOCore
 public import NIOPosix
 public import PaddockCore
+public import PaddockRPC
 import PaddockSandbox
 
 /// The supervision engine: loads plugins, starts each in its sandbox under
@@ -115,7 +116,7 @@ public actor Engine {
     ///   call's coded error.
     public func invokeTool(
         _ id: String, tool: String, arguments: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)? = nil,
-        chain: CallChain = .outside, scope: CallScope? = nil
+        backpressure: Backpressure? = nil, chain: CallChain = .outside, scope: CallScope? = nil
     ) async throws -> [UInt8] {
         let runtime = try runtime(id, entering: chain)
         let manifest = runtime.manifest
@@ -124,7 +125,8 @@ public actor Engine {
         }
         let checked = try Self.validate(arguments, against: item.parameters)
         let params = try scope.apply(to: ["tool": .string(tool), "params": .object(checked)], manifest: manifest)
-        return try await Self.perform(runtime, "tool.invoke", params: params, onChunk: onChunk, chain: chain.entering(scope: scope))
+        return try await Self.perform(
+            runtime, "tool.invoke", params: params, onChunk: onChunk, backpressure: backpressure, chain: chain.entering(scope: scope))
     }
 
     /// Calls an endpoint: only methods the manifest declares; parameters
@@ -198,9 +200,10 @@ public actor Engine {
     /// Sends a call to the plugin; cancelling the task cancels the call
     /// (the plugin gets `$/cancel` when it already has it).
     private static func perform(
-        _ runtime: PluginRuntime, _ method: String, params: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)?, chain: CallChain
+        _ runtime: PluginRuntime, _ method: String, params: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)?,
+        backpressure: Backpressure? = nil, chain: CallChain
     ) async throws -> [UInt8] {
-        let (id, result) = runtime.call(method, params: params.jsonBytes, onChunk: onChunk, chain: chain)
+        let (id, result) = runtime.call(method, params: params.jsonBytes, onChunk: onChunk, backpressure: backpressure, chain: chain)
         return try await withTaskCancellationHandler {
             try await result.get()
         } onCancel: {

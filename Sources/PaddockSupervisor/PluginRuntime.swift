@@ -37,6 +37,8 @@ final class PluginRuntime: @unchecked Sendable {
     private var inFlight: [UInt64: PendingCall] = [:]
     /// Calls whose connection broke, waiting briefly for the death that explains it.
     private var awaitingDeath: [Int: [PendingCall]] = [:]
+    /// Streaming calls whose destination is full: while any is, the plugin's connection is not read.
+    private var pausedCalls: Set<UInt64> = []
     private var nextID: UInt64 = 0
     private var callsServed = 0
     private var deathCounts: [Int: Int] = [:]
@@ -163,13 +165,16 @@ final class PluginRuntime: @unchecked Sendable {
     ///   The result fails with the plugin's coded error, 204 past the
     ///   deadline, 206 when the queue is full, 306 when the plugin is failed
     ///   or stopped, or the code of its death when it dies during the call.
+    /// - Parameter backpressure: where `onChunk` writes; while it is not
+    ///   writable the plugin's connection is not read, so the plugin's writes block.
     func call(
-        _ method: String, params: [UInt8], onChunk: (@Sendable ([UInt8]) -> Void)?, chain: CallChain = .outside
+        _ method: String, params: [UInt8], onChunk: (@Sendable ([UInt8]) -> Void)?, backpressure: Backpressure? = nil,
+        chain: CallChain = .outside
     ) -> (id: UInt64, result: EventLoopFuture<[UInt8]>) {
         let promise = eventLoop.makePromise(of: [UInt8].self)
         let id = CallIDs.next()
         let call = PendingCall(
-            id: id, method: method, params: params, onChunk: onChunk,
+            id: id, method: method, params: params, onChunk: onChunk, backpressure: backpressure,
             deadline: .now() + .init(configuration.callTimeout), promise: promise)
         sharedChains.withLock { $0[id] = chain }
         promise.futureResult.whenComplete { [self] _ in _ = sharedChains.withLock { $0.removeValue(forKey: id) } }
@@ -239,7 +244,7 @@ final class PluginRuntime: @unchecked Sendable {
         let result = eventLoop.makePromise(of: [UInt8].self)
         call.generation = generation
         call.rpcID = peer.startCall(
-            call.method, params: call.params, timeout: remaining, onChunk: call.onChunk,
+            call.method, params: call.params, timeout: remaining, onChunk: flowControlled(call, peer: peer),
             cancellationGrace: .init(configuration.cancellationGrace),
             onUnhonouredCancel: { [weak self] in
                 self?.kill(generation: generation, reason: PaddockError(.timedOut, "the plugin did not honour the cancellation of a call"))
@@ -250,6 +255,7 @@ final class PluginRuntime: @unchecked Sendable {
         let started = ContinuousClock.now
         result.futureResult.assumeIsolated().whenComplete { [self] outcome in
             inFlight[call.id] = nil
+            if pausedCalls.remove(call.id) != nil { resumeReading(peer) }
             if let deadline = lifecycle.callFinished(at: .now) { arm(deadline) }
             switch outcome {
             case .success(let bytes):
@@ -269,6 +275,28 @@ final class PluginRuntime: @unchecked Sendable {
                 dispatch(next)
             }
         }
+    }
+
+    /// The call's chunk sink, which stops reading the plugin while the
+    /// destination is not writable. Runs on the event loop.
+    private func flowControlled(_ call: PendingCall, peer: RPCPeer) -> (@Sendable ([UInt8]) -> Void)? {
+        guard let sink = call.onChunk, let backpressure = call.backpressure else { return call.onChunk }
+        let id = call.id
+        return { [self] chunk in
+            sink(chunk)
+            guard !backpressure.isWritable(), pausedCalls.insert(id).inserted else { return }
+            if pausedCalls.count == 1 { peer.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in } }
+            backpressure.whenWritable { [self] in
+                eventLoop.execute { [self] in
+                    if pausedCalls.remove(id) != nil { resumeReading(peer) }
+                }
+            }
+        }
+    }
+
+    private func resumeReading(_ peer: RPCPeer) {
+        guard pausedCalls.isEmpty else { return }
+        peer.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
     }
 
     /// A call broken by a dying connection fails with the code of the death,
@@ -475,6 +503,7 @@ final class PendingCall {
     let method: String
     let params: [UInt8]
     let onChunk: (@Sendable ([UInt8]) -> Void)?
+    let backpressure: Backpressure?
     let deadline: NIODeadline
     let promise: EventLoopPromise<[UInt8]>
     var generation: Int?
@@ -482,13 +511,14 @@ final class PendingCall {
     var timer: Scheduled<Void>?
 
     init(
-        id: UInt64, method: String, params: [UInt8], onChunk: (@Sendable ([UInt8]) -> Void)?, deadline: NIODeadline,
-        promise: EventLoopPromise<[UInt8]>
+        id: UInt64, method: String, params: [UInt8], onChunk: (@Sendable ([UInt8]) -> Void)?, backpressure: Backpressure?,
+        deadline: NIODeadline, promise: EventLoopPromise<[UInt8]>
     ) {
         self.id = id
         self.method = method
         self.params = params
         self.onChunk = onChunk
+        self.backpressure = backpressure
         self.deadline = deadline
         self.promise = promise
     }
