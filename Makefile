@@ -127,7 +127,7 @@ bench: deps
 	@$(RELEASE)/paddock-bench storage
 	@command -v wrk >/dev/null && command -v nginx >/dev/null && command -v gunicorn >/dev/null && /usr/bin/python3 -c 'import flask' 2>/dev/null || \
 		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light gunicorn python3-flask >/dev/null 2>&1; }
-	@for product in paddock paddockd paddock-gateway; do $(SWIFT) build -c release --product $$product >/dev/null || exit 1; done
+	@for product in paddock paddockd paddock-gateway bench-echo-server; do $(SWIFT) build -c release --product $$product >/dev/null || exit 1; done
 	@Tests/bench/gateway.sh $(RELEASE)
 
 ## lint: swift-format in lint mode
