@@ -96,8 +96,10 @@ demo: build
 ## RPC round trips to a sandboxed Python plugin against a raw socketpair
 ## ping-pong, and spawn-to-ready against python3 -c pass, unpinned and pinned.
 ## Quota-checked storage sets against raw SQLite upserts, same durability.
+## Echo tool latency while a second plugin floods its stderr, against without.
 ## Gateway requests/s and p50/p99 (wrk) for an echo tool on a Python and a
-## Swift plugin against the same echo as Flask behind nginx.
+## Swift plugin against the same echo as Flask behind nginx and as a bare
+## Hummingbird server, with the issue's target ratios (req/s ratios).
 bench: deps
 	@command -v bwrap >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1; }
 	$(SWIFT) build -c release --product paddock-sandbox
@@ -123,11 +125,12 @@ bench: deps
 	@taskset -c 0 $(RELEASE)/paddock-bench rpc --calls 5000
 	@echo "== native plugin (examples/echo-swift), unpinned"
 	@$(RELEASE)/paddock-bench rpc --calls 5000 --swift
+	@$(RELEASE)/paddock-bench flood --calls 5000
 	@$(RELEASE)/paddock-bench supervisor --plugins 100
 	@$(RELEASE)/paddock-bench storage
 	@command -v wrk >/dev/null && command -v nginx >/dev/null && command -v gunicorn >/dev/null && /usr/bin/python3 -c 'import flask' 2>/dev/null || \
 		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light gunicorn python3-flask >/dev/null 2>&1; }
-	@for product in paddock paddockd paddock-gateway; do $(SWIFT) build -c release --product $$product >/dev/null || exit 1; done
+	@for product in paddock paddockd paddock-gateway bench-echo-server; do $(SWIFT) build -c release --product $$product >/dev/null || exit 1; done
 	@Tests/bench/gateway.sh $(RELEASE)
 
 ## lint: swift-format in lint mode

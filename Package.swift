@@ -127,6 +127,8 @@ let package = Package(
         ),
         // Spawn-to-exit timings for `make bench`.
         .executableTarget(name: "paddock-bench", dependencies: ["PaddockCore", "PaddockSupervisor", "PaddockStorage"]),
+        // The bare Hummingbird echo that `make bench` measures the gateway against.
+        .executableTarget(name: "bench-echo-server", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(name: "paddock", dependencies: ["PaddockCLI"]),
 
         // Fixtures, fuzzing and process helpers shared by the test targets.

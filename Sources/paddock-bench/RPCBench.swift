@@ -13,14 +13,8 @@ func rpcBench(_ arguments: ArraySlice<String>) async {
     do {
         let data = scratchDirectory("rpc")
         defer { try? FileManager.default.removeItem(atPath: data) }
-        var configuration = try EngineConfiguration.locate(dataDirectory: data)
-        configuration.heartbeatInterval = .seconds(3600)
-        let engine = Engine(configuration: configuration)
-        let plugin = native ? swiftExample() : try benchPlugin(in: data)
-        let id = try await engine.load(directory: plugin)
-        try await engine.start(id)
-
-        let message = JSONValue.object(["text": .string(String(repeating: "x", count: 100))])
+        let (engine, id, configuration) = try await startEcho(in: data, native: native)
+        let message = echoArguments
         let frameSize = RPCFrameSize.echo(message)
         let raw = rawPingPong(bytes: frameSize, rounds: calls)
         let ping = try await sequential(calls) { try await engine.ping(id) }
@@ -38,6 +32,8 @@ func rpcBench(_ arguments: ArraySlice<String>) async {
         for (label, perSecond) in [("ping, 8 in flight", pingParallel), ("echo tool, 8 in flight", echoParallel)] {
             print(pad(label, 28) + pad("-", 10) + pad("-", 10) + number(perSecond) + number(perSecond / raw.perSecond, decimals: 2, width: 11) + "  (calls/s ratio to raw)")
         }
+        let placement = pinnedCPUs().map { "pinned to \($0) CPU(s): the target is for unpinned" } ?? "target ≤ 3, goal 2"
+        print("echo tool call p50 ÷ raw socketpair p50 = \(String(format: "%.2f", echo.p50 / raw.p50)) (\(placement))")
         // Kill to serving: SIGKILL the plugin, time until a call succeeds again.
         var recoveries: [UInt64] = []
         for _ in 0..<5 {
@@ -95,13 +91,36 @@ func scratchDirectory(_ name: String) -> String {
     return data
 }
 
+/// The echo tool's arguments: ~100 bytes of text.
+let echoArguments = JSONValue.object(["text": .string(String(repeating: "x", count: 100))])
+
+/// An engine over `data` (heartbeats off) with the echo plugin started:
+/// Python with 8 workers, or examples/echo-swift when `native`.
+func startEcho(in data: String, native: Bool = false) async throws -> (Engine, id: String, EngineConfiguration) {
+    var configuration = try EngineConfiguration.locate(dataDirectory: data)
+    configuration.heartbeatInterval = .seconds(3600)
+    let engine = Engine(configuration: configuration)
+    let id = try await engine.load(directory: native ? swiftExample() : try benchPlugin(in: data))
+    try await engine.start(id)
+    return (engine, id, configuration)
+}
+
+/// How many CPUs this process may run on, when fewer than the machine has
+/// (`taskset`): the bits of `Cpus_allowed` in /proc/self/status.
+private func pinnedCPUs() -> Int? {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) else { return nil }
+    let allowed = line.dropFirst("Cpus_allowed:".count).compactMap { $0.hexDigitValue?.nonzeroBitCount }.reduce(0, +)
+    return allowed < sysconf(Int32(_SC_NPROCESSORS_ONLN)) ? allowed : nil
+}
+
 struct Latencies {
     var p50: Double
     var p99: Double
     var perSecond: Double
 }
 
-private func sequential(_ count: Int, _ body: () async throws -> Void) async throws -> Latencies {
+func sequential(_ count: Int, _ body: () async throws -> Void) async throws -> Latencies {
     for _ in 0..<min(200, count) { try await body() }  // warm up
     var samples: [UInt64] = []
     samples.reserveCapacity(count)
@@ -166,11 +185,11 @@ private func latencies(_ samples: [UInt64], total: Double) -> Latencies {
         perSecond: Double(samples.count) / (total / 1e9))
 }
 
-private func pad(_ text: String, _ width: Int) -> String {
+func pad(_ text: String, _ width: Int) -> String {
     text + String(repeating: " ", count: max(1, width - text.count))
 }
 
-private func number(_ value: Double, decimals: Int = 0, width: Int = 10) -> String {
+func number(_ value: Double, decimals: Int = 0, width: Int = 10) -> String {
     var scale = 1.0
     for _ in 0..<decimals { scale *= 10 }
     let rounded = (value * scale).rounded() / scale

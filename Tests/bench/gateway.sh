@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Gateway throughput and latency with wrk, in one run against the seed's
-# own deployment: the same JSON echo as a Flask app (gunicorn) behind nginx.
+# own deployment: the same JSON echo as a Flask app (gunicorn) behind nginx,
+# and as a bare Hummingbird server (bench-echo-server: what the gateway is
+# built on, with nothing in front of the echo).
 # Paddock: wrk → paddock-gateway → paddockd → the echo tool of a sandboxed
 # Python plugin, and of examples/echo-swift. Everything on loopback.
 #   Tests/bench/gateway.sh RELEASE_DIR [SECONDS]
@@ -59,6 +61,11 @@ EOF
 nginx -c "$work/nginx/nginx.conf" -g 'daemon off;' &
 pids+=($!)
 
+# --- bare Hummingbird: POST /echo answers with the body, default event loops
+hummingbird_port=$(free_port)
+"$bin/bench-echo-server" "$hummingbird_port" >"$work/bench-echo-server.log" 2>&1 &
+pids+=($!)
+
 # --- Paddock: paddockd, the gateway, a Python echo plugin and echo-swift ---
 mkdir -p "$work/data" "$work/echo-python"
 chmod 711 "$work/data"
@@ -86,7 +93,7 @@ printf 'rate_limits: {per_key: {rate: 1000000, burst: 1000000}, per_plugin: {rat
 "$bin/paddock-gateway" --supervisor "$work/data/paddockd.sock" --listen "127.0.0.1:$gateway_port" --config "$work/gateway.yaml" >"$work/gateway.log" 2>&1 &
 pids+=($!)
 
-for port in $nginx_port $gateway_port; do
+for port in $nginx_port $hummingbird_port $gateway_port; do
 	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
 sleep 1
@@ -128,12 +135,26 @@ EOF
 }
 
 read -r flask_rps flask_p50 flask_p99 < <(measure "http://127.0.0.1:$nginx_port/echo")
+read -r bare_rps bare_p50 bare_p99 < <(measure "http://127.0.0.1:$hummingbird_port/echo")
 read -r python_rps python_p50 python_p99 < <(measure "http://127.0.0.1:$gateway_port/v1/plugins/echo-python/tools/echo")
 read -r swift_rps swift_p50 swift_p99 < <(measure "http://127.0.0.1:$gateway_port/v1/plugins/echo-swift/tools/echo")
 
 echo "== gateway: wrk -t2 -c16 -d${seconds}s, a ~100 B JSON echo over loopback, $(nproc) CPUs for everything"
-printf '| deployment | req/s | p50 ms | p99 ms | req/s ÷ Flask | p50 ÷ Flask |\n|---|---:|---:|---:|---:|---:|\n'
-row() { python3 -c "import sys; n,r,a,b,fr,fa=sys.argv[1:]; print(f'| {n} | {float(r):.0f} | {float(a):.2f} | {float(b):.2f} | {float(r)/float(fr):.2f} | {float(a)/float(fa):.2f} |')" "$@"; }
-row "nginx → gunicorn → Flask (the seed's)" "$flask_rps" "$flask_p50" "$flask_p99" "$flask_rps" "$flask_p50"
-row "gateway → paddockd → Python plugin" "$python_rps" "$python_p50" "$python_p99" "$flask_rps" "$flask_p50"
-row "gateway → paddockd → Swift plugin" "$swift_rps" "$swift_p50" "$swift_p99" "$flask_rps" "$flask_p50"
+python3 - "$flask_rps" "$flask_p50" "$flask_p99" "$bare_rps" "$bare_p50" "$bare_p99" \
+	"$python_rps" "$python_p50" "$python_p99" "$swift_rps" "$swift_p50" "$swift_p99" <<'EOF'
+import sys
+flask, bare, python, swift = (tuple(map(float, sys.argv[i:i + 3])) for i in range(1, 13, 3))
+print("| deployment | req/s | p50 ms | p99 ms | req/s ÷ Flask | req/s ÷ bare Hummingbird | p50 ÷ Flask |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for name, (rps, p50, p99) in [
+    ("nginx → gunicorn → Flask (the seed's)", flask),
+    ("bare Hummingbird (bench-echo-server)", bare),
+    ("gateway → paddockd → Python plugin", python),
+    ("gateway → paddockd → Swift plugin", swift),
+]:
+    print(f"| {name} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {rps / flask[0]:.2f} | {rps / bare[0]:.2f} | {p50 / flask[1]:.2f} |")
+print("issue 12 targets, req/s ratios:")
+print(f"gateway → paddockd → Swift echo ÷ bare Hummingbird = {swift[0] / bare[0]:.2f} (target ≥ 0.5)")
+print(f"gateway → paddockd → Swift echo ÷ Flask = {swift[0] / flask[0]:.2f} (target ≥ 2)")
+print(f"Python plugin ÷ Flask = {python[0] / flask[0]:.2f} (target ≥ 1.5)")
+EOF
