@@ -17,7 +17,7 @@ public final class HTTPConnection {
         public var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    private let fd: Int32
+    private var fd: Int32
     private var buffer: [UInt8] = []
 
     public init(port: Int, host: String = "127.0.0.1", timeout: Double = 10) throws {
@@ -38,7 +38,34 @@ public final class HTTPConnection {
     }
 
     deinit {
-        Glibc.close(fd)
+        close()
+    }
+
+    /// Closes the connection now, as a client that goes away does.
+    public func close() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
+
+    /// Reads and drops at most `count` bytes (what was buffered first): a slow reader.
+    /// - Returns: how many bytes were dropped; 0 at the end of the stream.
+    @discardableResult
+    public func discard(upTo count: Int) throws -> Int {
+        if !buffer.isEmpty {
+            let taken = min(count, buffer.count)
+            buffer.removeFirst(taken)
+            return taken
+        }
+        var chunk = [UInt8](repeating: 0, count: count)
+        let received = recv(fd, &chunk, count, 0)
+        if received < 0 { throw PaddockError(.timedOut, "no data in time (errno \(errno))") }
+        return received
+    }
+
+    /// Asks the kernel for a small receive buffer, so that a slow reader is felt upstream at once.
+    public func shrinkReceiveBuffer(to bytes: Int32) {
+        var size = bytes
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
     }
 
     public func send(_ bytes: [UInt8]) throws {
