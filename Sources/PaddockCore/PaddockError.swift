@@ -2,7 +2,7 @@
 /// machine-readable details. Every component throws it; each boundary (CLI,
 /// JSON-RPC, HTTP) translates its ``code`` once.
 public struct PaddockError: Error, Sendable, CustomStringConvertible {
-    /// The catalog code (101–306).
+    /// The catalog code (101–307).
     public var code: Code
     /// An English sentence saying what went wrong and, where it helps, what to do.
     public var message: String

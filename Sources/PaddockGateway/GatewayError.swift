@@ -19,7 +19,7 @@ public struct GatewayError: HTTPResponseError, Sendable {
         case .permissionDenied: status = .forbidden
         case .upstreamFailed: status = .badGateway
         case .unparsableData: status = fromRequest ? .badRequest : .badGateway
-        case .handlerFailed: status = .internalServerError
+        case .handlerFailed, .internalError: status = .internalServerError
         case .timedOut: status = .gatewayTimeout
         case .storageQuotaExceeded: status = .init(code: 507, reasonPhrase: "Insufficient Storage")
         case .rateLimited:

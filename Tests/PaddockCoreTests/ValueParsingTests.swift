@@ -73,7 +73,7 @@ import Testing
 @Suite struct ErrorCatalogTests {
     @Test func everyCatalogCodeHasItsNumberAndMeaning() {
         let numbers = PaddockError.Code.allCases.map(\.rawValue)
-        #expect(numbers == [101, 102, 103, 104, 105, 201, 202, 203, 204, 205, 206, 301, 302, 303, 304, 305, 306])
+        #expect(numbers == [101, 102, 103, 104, 105, 201, 202, 203, 204, 205, 206, 301, 302, 303, 304, 305, 306, 307])
         for code in PaddockError.Code.allCases {
             #expect(PaddockError.Code(rawValue: code.rawValue) == code)
             #expect(!code.meaning.isEmpty)
@@ -81,6 +81,7 @@ import Testing
         #expect(PaddockError.Code(rawValue: 107) == nil)
         #expect(PaddockError.Code.memoryLimitExceeded.rawValue == 301)
         #expect(PaddockError.Code.fileLimitExceeded.rawValue == 302)
+        #expect(PaddockError.Code.internalError.rawValue == 307)
     }
 
     @Test func describesCodeFieldAndMessage() {
