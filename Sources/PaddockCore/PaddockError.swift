@@ -13,9 +13,13 @@ public struct PaddockError: Error, Sendable, CustomStringConvertible {
     /// The lower-level error this one was translated from, if any.
     public var underlying: (any Error & Sendable)?
 
+    /// - Parameters:
+    ///   - reason: what kind of error it is within `code`; kept in
+    ///     `details["reason"]`, its wire form, over any text there.
     public init(
         _ code: Code,
         _ message: String,
+        reason: Reason? = nil,
         field: String? = nil,
         details: [String: String] = [:],
         underlying: (any Error & Sendable)? = nil
@@ -25,6 +29,7 @@ public struct PaddockError: Error, Sendable, CustomStringConvertible {
         self.field = field
         self.details = details
         self.underlying = underlying
+        if let reason { self.details["reason"] = reason.rawValue }
     }
 
     public var description: String {

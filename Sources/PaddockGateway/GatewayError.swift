@@ -25,7 +25,7 @@ public struct GatewayError: HTTPResponseError, Sendable {
         case .rateLimited:
             status = .tooManyRequests
             retryAfter = Int(error.details["retry_after"] ?? "") ?? 1
-        case .pluginUnavailable where error.details["reason"] == "not_installed":
+        case .pluginUnavailable where error.reason == .notInstalled:
             status = .notFound
         case .pluginUnavailable:
             status = .serviceUnavailable

@@ -110,7 +110,7 @@ public actor Daemon {
         let id = try Self.string(params, "id")
         let status = try await engine.status(id)
         if status.inFlight > 0, params["force"] != .bool(true) {
-            throw PaddockError(.rateLimited, "\(id) has \(status.inFlight) calls in flight; wait, or uninstall with --force")
+            throw PaddockError(.rateLimited, "\(id) has \(status.inFlight) calls in flight; wait, or uninstall with --force", reason: .inUse)
         }
         try await engine.unload(id)
         try registry.uninstall(id)
@@ -273,7 +273,7 @@ public actor Daemon {
     }
 
     static func notInstalled(_ id: String) -> PaddockError {
-        PaddockError(.pluginUnavailable, "no plugin named \(id) is installed", details: ["reason": "not_installed"])
+        PaddockError(.pluginUnavailable, "no plugin named \(id) is installed", reason: .notInstalled)
     }
 }
 

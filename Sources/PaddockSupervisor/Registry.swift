@@ -159,6 +159,6 @@ public final class Registry {
     }
 
     private func notInstalled(_ id: String) -> PaddockError {
-        PaddockError(.pluginUnavailable, "no plugin named \(id) is installed")
+        PaddockError(.pluginUnavailable, "no plugin named \(id) is installed", reason: .notInstalled)
     }
 }

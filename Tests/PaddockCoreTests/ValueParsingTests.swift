@@ -84,6 +84,21 @@ import Testing
         #expect(PaddockError.Code.internalError.rawValue == 307)
     }
 
+    @Test func aReasonIsTypedAndKeptInDetails() {
+        let error = PaddockError(.rateLimited, "a cycle", reason: .callCycle, details: ["plugin": "b", "reason": "overridden"])
+        #expect(error.reason == .callCycle)
+        #expect(error.details == ["plugin": "b", "reason": "call_cycle"])
+        // An error decoded from the wire has only details: the reason is read from them.
+        #expect(PaddockError(.pluginUnavailable, "gone", details: ["reason": "not_installed"]).reason == .notInstalled)
+        // Free text (a system error's words) is no reason.
+        #expect(PaddockError(.dependencyUnavailable, "x", details: ["reason": "No such file or directory"]).reason == nil)
+        #expect(PaddockError(.timedOut, "x").reason == nil)
+        for reason in PaddockError.Reason.allCases {
+            #expect(PaddockError.Reason(rawValue: reason.rawValue) == reason)
+        }
+        #expect(Set(PaddockError.Reason.allCases.map(\.rawValue)) == ["not_installed", "call_cycle", "call_depth", "host_calls_in_flight", "in_use"])
+    }
+
     @Test func describesCodeFieldAndMessage() {
         let error = PaddockError(.storageQuotaExceeded, "quota of 1KB exceeded", field: "permission.storage")
         #expect(error.description == "error 205: permission.storage: quota of 1KB exceeded")
