@@ -80,6 +80,7 @@ actor PluginRuntime {
         return PluginStatus(
             id: manifest.name, state: state, pid: process.map { $0.pluginPID ?? $0.pid }, uid: credentials.uid, restarts: restarts,
             lastDeath: lastDeath, callsServed: callsServed, inFlight: inFlight,
+            droppedLogLines: log.droppedLines,
             memoryBytes: counters?.current, peakMemoryBytes: counters?.peak,
             latencyP50: percentile(50), latencyP99: percentile(99), deathCounts: deathCounts)
     }
