@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import NIOPosix
 @testable import PaddockSupervisor
 import Synchronization
 import Testing
@@ -131,5 +132,30 @@ import Testing
         }
         #expect(seen == [[Int]](repeating: Array(0..<perThread), count: threads))
         #expect(log.droppedLines == 0)
+    }
+
+    @Test func theLineReaderSplitsReadsIntoLinesAndCutsLongOnes() async throws {
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        let lines = Mutex<[String]>([])
+        let finished = DispatchSemaphore(value: 0)
+        LineReader.attach(ends[0], stream: "stderr", group: MultiThreadedEventLoopGroup.singleton) { stream, line in
+            if line == "end" { finished.signal() } else { lines.withLock { $0.append("\(stream) \(line)") } }
+        }
+        let x = { (count: Int) in String(repeating: "x", count: count) }
+        // Read in whatever pieces the pipe gives: the lines are the same.
+        for piece in ["ab", "c\n\nd", "ef\n" + x(10_000), x(30_000) + "\nend\n"] {
+            let written = piece.utf8CString.withUnsafeBytes { Glibc.write(ends[1], $0.baseAddress, $0.count - 1) }
+            #expect(written == piece.utf8.count)
+        }
+        close(ends[1])
+        await withCheckedContinuation { done in
+            DispatchQueue.global().async {
+                finished.wait()
+                done.resume()
+            }
+        }
+        let cut = x(LineReader.maximumLine)
+        #expect(lines.withLock { $0 } == ["abc", "", "def", cut, cut, x(40_000 - 2 * LineReader.maximumLine)].map { "stderr \($0)" })
     }
 }
