@@ -42,7 +42,7 @@ struct StorageCheckCommand: AsyncParsableCommand {
             }))
         }
         guard check["consistent"] == .bool(true) else {
-            FileHandle.standardError.write(Data("error 302: the recorded storage usage of \(id) does not match its data\n".utf8))
+            FileHandle.standardError.write(Data("error \(PaddockError.Code.internalError.rawValue): the recorded storage usage of \(id) does not match its data\n".utf8))
             throw ExitCode.failure
         }
     }

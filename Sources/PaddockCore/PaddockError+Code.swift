@@ -20,6 +20,7 @@ extension PaddockError {
             case sandboxViolation = 304
             case pluginCrashed = 305
             case pluginUnavailable = 306
+            case internalError = 307
         }
 
         private let storage: Storage
@@ -78,6 +79,10 @@ extension PaddockError {
         public static let pluginCrashed = Code(.pluginCrashed)
         /// 306 — plugin unavailable (not active, restarting, or given up after a crash loop).
         public static let pluginUnavailable = Code(.pluginUnavailable)
+        /// 307 — an internal error of the supervisor (its database, its
+        /// secret key, an invariant it broke): nothing the caller or the
+        /// plugin did, and not a plugin's file-size limit (302).
+        public static let internalError = Code(.internalError)
 
         /// What the code means, as the catalog in the README says it.
         public var meaning: String {
@@ -99,6 +104,7 @@ extension PaddockError {
             case .sandboxViolation: "sandbox violation (forbidden system call)"
             case .pluginCrashed: "plugin crashed"
             case .pluginUnavailable: "plugin unavailable"
+            case .internalError: "an internal error of the supervisor"
             }
         }
     }

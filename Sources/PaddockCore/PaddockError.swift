@@ -2,7 +2,7 @@
 /// machine-readable details. Every component throws it; each boundary (CLI,
 /// JSON-RPC, HTTP) translates its ``code`` once.
 public struct PaddockError: Error, Sendable, CustomStringConvertible {
-    /// The catalog code (101–306).
+    /// The catalog code (101–307).
     public var code: Code
     /// An English sentence saying what went wrong and, where it helps, what to do.
     public var message: String
@@ -13,9 +13,13 @@ public struct PaddockError: Error, Sendable, CustomStringConvertible {
     /// The lower-level error this one was translated from, if any.
     public var underlying: (any Error & Sendable)?
 
+    /// - Parameters:
+    ///   - reason: what kind of error it is within `code`; kept in
+    ///     `details["reason"]`, its wire form, over any text there.
     public init(
         _ code: Code,
         _ message: String,
+        reason: Reason? = nil,
         field: String? = nil,
         details: [String: String] = [:],
         underlying: (any Error & Sendable)? = nil
@@ -25,6 +29,7 @@ public struct PaddockError: Error, Sendable, CustomStringConvertible {
         self.field = field
         self.details = details
         self.underlying = underlying
+        if let reason { self.details["reason"] = reason.rawValue }
     }
 
     public var description: String {

@@ -20,7 +20,7 @@ extension Gateway {
         let locales = AcceptLanguage.locales(request.headers[.acceptLanguage])
         var described = Self.summary(detail, locales)
         if case .object(var object) = described {
-            for key in ["restarts", "last_death", "calls_served", "in_flight", "memory_bytes", "peak_memory_bytes",
+            for key in ["restarts", "last_death", "calls_served", "in_flight", "dropped_log_lines", "memory_bytes", "peak_memory_bytes",
                         "latency_p50_ms", "latency_p99_ms", "storage", "public_endpoints", "manifest"] {
                 object[key] = detail[key]
             }

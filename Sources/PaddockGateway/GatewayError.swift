@@ -19,13 +19,13 @@ public struct GatewayError: HTTPResponseError, Sendable {
         case .permissionDenied: status = .forbidden
         case .upstreamFailed: status = .badGateway
         case .unparsableData: status = fromRequest ? .badRequest : .badGateway
-        case .handlerFailed: status = .internalServerError
+        case .handlerFailed, .internalError: status = .internalServerError
         case .timedOut: status = .gatewayTimeout
         case .storageQuotaExceeded: status = .init(code: 507, reasonPhrase: "Insufficient Storage")
         case .rateLimited:
             status = .tooManyRequests
             retryAfter = Int(error.details["retry_after"] ?? "") ?? 1
-        case .pluginUnavailable where error.details["reason"] == "not_installed":
+        case .pluginUnavailable where error.reason == .notInstalled:
             status = .notFound
         case .pluginUnavailable:
             status = .serviceUnavailable

@@ -62,6 +62,7 @@ final class GatewayMetrics: Sendable {
                 gauge("storage", "bytes", "Bytes the plugin stores", "storage_bytes")
                 gauge("storage_quota", "bytes", "The plugin's storage quota", "storage_quota")
                 gauge("running", "state", "1 while the plugin runs", "running")
+                gauge("dropped_log_lines", "total", "Output lines dropped because the plugin wrote faster than its log is written", "dropped_log_lines")
                 if case .object(let deaths)? = plugin["deaths"] {
                     for (code, count) in deaths {
                         let gauge = registry.makeGauge(

@@ -41,7 +41,7 @@ struct EdgeMiddleware: RouterMiddleware {
                 }
             return GatewayError(status: error.status, PaddockError(code, message))
         default:
-            return GatewayError(status: .internalServerError, PaddockError(.handlerFailed, "the gateway failed: \(error)"))
+            return GatewayError(status: .internalServerError, PaddockError(.internalError, "the gateway failed: \(error)"))
         }
     }
 }

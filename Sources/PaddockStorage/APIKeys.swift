@@ -47,7 +47,7 @@ public final class APIKeys {
         try database.query(
             "INSERT INTO api_keys (id, hash, kind, tenant) VALUES (?, ?, ?, ?)",
             [.text(id), .blob(Self.digest(secret)), .text(kind.rawValue), stored.map(Database.Value.text) ?? .null])
-        guard let record = try record(id) else { throw PaddockError(.fileLimitExceeded, "the key was not recorded") }
+        guard let record = try record(id) else { throw PaddockError(.internalError, "the key was not recorded") }
         return (record, "pdk_\(id)_\(secret)")
     }
 

@@ -32,7 +32,7 @@ public final class Database {
 
     /// Opens (creating it when missing, readable by its owner only) the
     /// database at `path`.
-    /// - Throws: ``PaddockError`` 302 when SQLite cannot open it.
+    /// - Throws: ``PaddockError`` 307 when SQLite cannot open it.
     public init(path: String) throws(PaddockError) {
         // Created 0600 before SQLite sees it: its -wal and -shm files take the
         // same mode, and plugin data and settings are nobody else's to read.
@@ -44,7 +44,7 @@ public final class Database {
         guard result == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close(handle)
-            throw PaddockError(.fileLimitExceeded, "cannot open the database \(path): \(message)", details: ["sqlite_code": String(result)])
+            throw PaddockError(.internalError, "cannot open the database \(path): \(message)", details: ["sqlite_code": String(result)])
         }
         self.handle = handle
         self.path = path
@@ -149,9 +149,12 @@ public final class Database {
 
     private var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
 
+    /// Every SQLite failure is the supervisor's own (307), whatever its
+    /// cause: 302 is a plugin's file-size limit, and a caller could not act
+    /// on a full disk or a locked database of paddockd's either.
     private func error(_ code: Int32, _ message: String, sql: String) -> PaddockError {
         PaddockError(
-            .fileLimitExceeded, "database \(path): \(message)",
+            .internalError, "database \(path): \(message)",
             details: ["sqlite_code": String(code), "statement": String(sql.prefix(200))])
     }
 }

@@ -10,7 +10,7 @@ extension Database {
     /// when the version is below `n`, each in its own transaction with the
     /// version bump, so a crash never leaves half a migration.
     /// - Throws: ``PaddockError`` 105 when the database is newer than this
-    ///   program knows; 302 when a migration fails.
+    ///   program knows; 307 when a migration fails.
     public func migrate(_ migrations: [String]) throws(PaddockError) {
         let current = try schemaVersion
         guard current <= migrations.count else {

@@ -66,7 +66,7 @@ extension PluginStore {
                     .text(algorithm.rawValue), .text(checksum),
                 ])
             guard let created = try upload(namespace, name: name) else {
-                throw PaddockError(.fileLimitExceeded, "the upload of \(name) was not recorded")
+                throw PaddockError(.internalError, "the upload of \(name) was not recorded")
             }
             return created.upload
         }

@@ -12,24 +12,30 @@ public struct SecretBox: Sendable {
     private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
 
     /// The box whose key is in `keyPath`; a missing key file is created.
-    /// - Throws: ``PaddockError`` 302 when the key cannot be read or written,
-    ///   or when the file is readable by others than its owner.
+    /// - Throws: ``PaddockError`` 307 when the key cannot be read or written,
+    ///   or when the file is readable by others than its owner: the key is
+    ///   the supervisor's own, so none of this is a plugin's file limit (302).
     public init(keyPath: String) throws(PaddockError) {
         if access(keyPath, F_OK) != 0 {
             let fresh = SymmetricKey(size: .bits256)
             let fd = Glibc.open(keyPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw PaddockError(.fileLimitExceeded, "cannot create \(keyPath): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw PaddockError(.internalError, "cannot create \(keyPath): \(String(cString: strerror(errno)))") }
             let written = fresh.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             fsync(fd)
             close(fd)
-            guard written == 32 else { throw PaddockError(.fileLimitExceeded, "cannot write \(keyPath)") }
+            guard written == 32 else { throw PaddockError(.internalError, "cannot write \(keyPath)") }
         }
         var info = stat()
         guard stat(keyPath, &info) == 0, info.st_mode & 0o077 == 0 else {
-            throw PaddockError(.fileLimitExceeded, "\(keyPath) must be readable by its owner only (mode 0600)")
+            throw PaddockError(.internalError, "\(keyPath) must be readable by its owner only (mode 0600)")
         }
-        let bytes = try FileSystem.read(keyPath, limit: 64)
-        guard bytes.count == 32 else { throw PaddockError(.fileLimitExceeded, "\(keyPath) does not hold a 256-bit key") }
+        let bytes: [UInt8]
+        do throws(PaddockError) {
+            bytes = try FileSystem.read(keyPath, limit: 64)
+        } catch {
+            throw PaddockError(.internalError, error.message, underlying: error)
+        }
+        guard bytes.count == 32 else { throw PaddockError(.internalError, "\(keyPath) does not hold a 256-bit key") }
         keyBytes = bytes
     }
 
@@ -37,12 +43,12 @@ public struct SecretBox: Sendable {
     public func seal(_ plaintext: String) throws(PaddockError) -> String {
         do {
             let box = try AES.GCM.seal(Data(plaintext.utf8), using: key)
-            guard let combined = box.combined else { throw PaddockError(.fileLimitExceeded, "AES-GCM gave no output") }
+            guard let combined = box.combined else { throw PaddockError(.internalError, "AES-GCM gave no output") }
             return Self.prefix + combined.base64EncodedString()
         } catch let error as PaddockError {
             throw error
         } catch {
-            throw PaddockError(.fileLimitExceeded, "cannot encrypt a secret: \(error)")
+            throw PaddockError(.internalError, "cannot encrypt a secret: \(error)")
         }
     }
 

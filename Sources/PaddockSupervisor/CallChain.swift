@@ -41,12 +41,12 @@ public struct CallChain: Sendable, Equatable {
         if plugins.contains(target) {
             throw PaddockError(
                 .rateLimited, "\(target) is already serving this chain of calls (\(plugins.sorted().joined(separator: ", "))); a plugin cannot be called back through a cycle",
-                details: ["reason": "call_cycle", "plugin": target])
+                reason: .callCycle, details: ["plugin": target])
         }
         if depth >= Self.maximumDepth {
             throw PaddockError(
                 .rateLimited, "plugins calling plugins may go \(Self.maximumDepth) deep; this call would go deeper",
-                details: ["reason": "call_depth", "depth": String(depth + 1)])
+                reason: .callDepth, details: ["depth": String(depth + 1)])
         }
     }
 }

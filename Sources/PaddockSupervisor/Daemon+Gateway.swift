@@ -64,6 +64,7 @@ extension Daemon {
             var entry: [String: JSONValue] = [
                 "id": .string(record.id), "restarts": .int(live.restarts), "calls_served": .int(live.callsServed),
                 "running": .int(live.state == .running ? 1 : 0), "storage_bytes": .int(usage),
+                "dropped_log_lines": .int(live.droppedLogLines),
                 "storage_quota": .int((try? await engine.manifest(record.id).permission.storage.bytes) ?? 0),
                 "deaths": .object(Dictionary(uniqueKeysWithValues: live.deathCounts.map { (String($0.key), JSONValue.int($0.value)) })),
             ]

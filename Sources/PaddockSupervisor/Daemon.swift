@@ -110,7 +110,7 @@ public actor Daemon {
         let id = try Self.string(params, "id")
         let status = try await engine.status(id)
         if status.inFlight > 0, params["force"] != .bool(true) {
-            throw PaddockError(.rateLimited, "\(id) has \(status.inFlight) calls in flight; wait, or uninstall with --force")
+            throw PaddockError(.rateLimited, "\(id) has \(status.inFlight) calls in flight; wait, or uninstall with --force", reason: .inUse)
         }
         try await engine.unload(id)
         try registry.uninstall(id)
@@ -174,6 +174,7 @@ public actor Daemon {
             "id": .string(id), "version": .string(record.version), "lifecycle": .string(record.state.rawValue),
             "state": .string(live.state.rawValue), "uid": .int(Int(live.uid)), "restarts": .int(live.restarts),
             "calls_served": .int(live.callsServed), "in_flight": .int(live.inFlight),
+            "dropped_log_lines": .int(live.droppedLogLines),
         ]
         if let pid = live.pid { object["pid"] = .int(Int(pid)) }
         if let memory = live.memoryBytes { object["memory_bytes"] = .int(memory) }
@@ -208,6 +209,7 @@ public actor Daemon {
         let id = try Self.string(params, "id")
         let tail = params["tail"].flatMap { if case .int(let n) = $0 { n } else { nil } } ?? 50
         let path = try await engine.logPath(id)
+        await LogWriter.shared.flush()
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         let lines = text.split(separator: "\n", omittingEmptySubsequences: true).suffix(max(0, tail))
         return .object(["path": .string(path), "lines": .array(lines.map { .string(String($0)) })])
@@ -273,7 +275,7 @@ public actor Daemon {
     }
 
     static func notInstalled(_ id: String) -> PaddockError {
-        PaddockError(.pluginUnavailable, "no plugin named \(id) is installed", details: ["reason": "not_installed"])
+        PaddockError(.pluginUnavailable, "no plugin named \(id) is installed", reason: .notInstalled)
     }
 }
 

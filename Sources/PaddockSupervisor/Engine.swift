@@ -252,7 +252,7 @@ public actor Engine {
 
     private func runtime(_ id: String) throws(PaddockError) -> PluginRuntime {
         guard let runtime = runtimes[id] else {
-            throw PaddockError(.pluginUnavailable, "no plugin named \(id) is loaded", details: ["reason": "not_installed"])
+            throw PaddockError(.pluginUnavailable, "no plugin named \(id) is loaded", reason: .notInstalled)
         }
         return runtime
     }

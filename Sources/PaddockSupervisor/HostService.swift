@@ -59,7 +59,7 @@ final class HostService: Sendable {
             inFlight.subtract(1, ordering: .relaxed)
             reply.fail(RPCError(PaddockError(
                 .rateLimited, "\(plugin) has \(Self.maximumInFlight) host calls in flight; wait for their answers",
-                details: ["reason": "host_calls_in_flight", "limit": String(Self.maximumInFlight)])))
+                reason: .hostCallsInFlight, details: ["limit": String(Self.maximumInFlight)])))
             return
         }
         let finished: @Sendable () -> Void = { self.inFlight.subtract(1, ordering: .relaxed) }

@@ -117,13 +117,18 @@ final class PluginProcess: Sendable {
     }
 }
 
-/// Reads a pipe and hands out its lines (a line over 16 KiB is cut).
+/// Reads a pipe and hands out its lines (a line over 16 KiB is cut into
+/// pieces of 16 KiB). Each read is scanned once where it arrived; only the
+/// start of a line whose end has not arrived yet is kept.
 final class LineReader: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
+    static let maximumLine = 16 << 10
+
     private let stream: String
     private let output: @Sendable (String, String) -> Void
-    private var pending: [UInt8] = []
+    /// The start of the line being read, at most ``maximumLine`` bytes.
+    private var pending = ByteBuffer()
 
     init(stream: String, output: @escaping @Sendable (String, String) -> Void) {
         self.stream = stream
@@ -141,23 +146,37 @@ final class LineReader: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
-        pending += buffer.readBytes(length: buffer.readableBytes) ?? []
-        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-            emit(pending[..<newline])
-            pending.removeSubrange(...newline)
+        while let length = buffer.withUnsafeReadableBytes({ $0.firstIndex(of: UInt8(ascii: "\n")) }) {
+            var line = buffer.readSlice(length: length)!
+            buffer.moveReaderIndex(forwardBy: 1)
+            if pending.readableBytes > 0 {
+                pending.writeBuffer(&line)
+                emit(&pending)
+                pending.clear()
+            } else {
+                emit(&line)
+            }
         }
-        if pending.count > 16 << 10 {
-            emit(pending[...])
-            pending.removeAll()
+        pending.writeBuffer(&buffer)
+        while pending.readableBytes > Self.maximumLine {
+            emit(pending.readString(length: Self.maximumLine)!)
         }
+        pending.discardReadBytes()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if !pending.isEmpty { emit(pending[...]) }
-        pending.removeAll()
+        if pending.readableBytes > 0 { emit(&pending) }
+        pending.clear()
     }
 
-    private func emit(_ bytes: ArraySlice<UInt8>) {
-        output(stream, String(decoding: bytes, as: UTF8.self))
+    /// Hands out every readable byte of `line`, in pieces of at most ``maximumLine``.
+    private func emit(_ line: inout ByteBuffer) {
+        repeat {
+            emit(line.readString(length: min(line.readableBytes, Self.maximumLine))!)
+        } while line.readableBytes > 0
+    }
+
+    private func emit(_ line: String) {
+        output(stream, line)
     }
 }

@@ -151,7 +151,7 @@ final class PluginRuntime: @unchecked Sendable {
         return PluginStatus(
             id: manifest.name, state: state, pid: process.map { $0.pluginPID ?? $0.pid },
             uid: live.flatMap { resources[$0]?.lease?.uid } ?? preferredUID, restarts: lifecycle.restarts,
-            lastDeath: lifecycle.lastDeath, callsServed: callsServed, inFlight: inFlight.count,
+            lastDeath: lifecycle.lastDeath, callsServed: callsServed, inFlight: inFlight.count, droppedLogLines: log.droppedLines,
             memoryBytes: counters?.current, peakMemoryBytes: counters?.peak,
             latencyP50: percentile(50), latencyP99: percentile(99), deathCounts: deathCounts)
     }

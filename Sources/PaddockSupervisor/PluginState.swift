@@ -22,6 +22,9 @@ public struct PluginStatus: Sendable {
     public var callsServed: Int
     /// Calls running now.
     public var inFlight: Int
+    /// Lines of the plugin's output dropped because it wrote them faster
+    /// than its log is written (since the supervisor started).
+    public var droppedLogLines: Int = 0
     /// Memory charged to the plugin's cgroup now, and at its peak (nil without a cgroup).
     public var memoryBytes: Int?
     public var peakMemoryBytes: Int?

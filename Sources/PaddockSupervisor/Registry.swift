@@ -28,7 +28,7 @@ public final class Registry {
     private let firstUID: UInt32
 
     /// Opens `<data>/paddock.db` (migrating it) and `<data>/secret.key`.
-    /// - Throws: ``PaddockError`` 302 for storage problems, 105 for a newer schema.
+    /// - Throws: ``PaddockError`` 307 for storage problems (SQLite, the secret key), 105 for a newer schema.
     public init(dataDirectory: String, firstUID: UInt32) throws(PaddockError) {
         database = try Database(path: dataDirectory + "/paddock.db")
         try database.migrate(Schema.migrations)
@@ -159,6 +159,6 @@ public final class Registry {
     }
 
     private func notInstalled(_ id: String) -> PaddockError {
-        PaddockError(.pluginUnavailable, "no plugin named \(id) is installed")
+        PaddockError(.pluginUnavailable, "no plugin named \(id) is installed", reason: .notInstalled)
     }
 }

@@ -24,7 +24,7 @@ final class StorageService: Sendable {
 
     /// Runs `body` on the storage thread with the store and the audit log,
     /// opening (and migrating) the database the first time.
-    /// - Throws: 302 when the database cannot be opened, or what `body` throws.
+    /// - Throws: 307 when the database cannot be opened, or what `body` throws.
     func run<T: Sendable>(_ body: @escaping @Sendable (PluginStore, AuditLog) throws -> T) async throws -> T {
         try await Self.thread.runIfActive { try body(try self.open().store, try self.open().audit) }
     }

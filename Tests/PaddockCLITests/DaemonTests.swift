@@ -62,6 +62,9 @@ struct DaemonTests {
         #expect(status["state"] == .string("running"))
         #expect(status["pid"] != nil)
         #expect(status["calls_served"] == .int(2))
+        #expect(status["dropped_log_lines"] == .int(0))
+        // `logs` answers with what was queued before it was asked.
+        #expect(try daemon.paddock("logs", "text-tools").stdout.contains("INFO text-tools running as uid"))
         if geteuid() == 0 { #expect(status["memory_bytes"] != nil, "\(status)") }
         let table = try daemon.paddock("status")
         #expect(table.stdout.contains("text-tools") && table.stdout.contains("running"))

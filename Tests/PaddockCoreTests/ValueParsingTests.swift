@@ -73,7 +73,7 @@ import Testing
 @Suite struct ErrorCatalogTests {
     @Test func everyCatalogCodeHasItsNumberAndMeaning() {
         let numbers = PaddockError.Code.allCases.map(\.rawValue)
-        #expect(numbers == [101, 102, 103, 104, 105, 201, 202, 203, 204, 205, 206, 301, 302, 303, 304, 305, 306])
+        #expect(numbers == [101, 102, 103, 104, 105, 201, 202, 203, 204, 205, 206, 301, 302, 303, 304, 305, 306, 307])
         for code in PaddockError.Code.allCases {
             #expect(PaddockError.Code(rawValue: code.rawValue) == code)
             #expect(!code.meaning.isEmpty)
@@ -81,6 +81,22 @@ import Testing
         #expect(PaddockError.Code(rawValue: 107) == nil)
         #expect(PaddockError.Code.memoryLimitExceeded.rawValue == 301)
         #expect(PaddockError.Code.fileLimitExceeded.rawValue == 302)
+        #expect(PaddockError.Code.internalError.rawValue == 307)
+    }
+
+    @Test func aReasonIsTypedAndKeptInDetails() {
+        let error = PaddockError(.rateLimited, "a cycle", reason: .callCycle, details: ["plugin": "b", "reason": "overridden"])
+        #expect(error.reason == .callCycle)
+        #expect(error.details == ["plugin": "b", "reason": "call_cycle"])
+        // An error decoded from the wire has only details: the reason is read from them.
+        #expect(PaddockError(.pluginUnavailable, "gone", details: ["reason": "not_installed"]).reason == .notInstalled)
+        // Free text (a system error's words) is no reason.
+        #expect(PaddockError(.dependencyUnavailable, "x", details: ["reason": "No such file or directory"]).reason == nil)
+        #expect(PaddockError(.timedOut, "x").reason == nil)
+        for reason in PaddockError.Reason.allCases {
+            #expect(PaddockError.Reason(rawValue: reason.rawValue) == reason)
+        }
+        #expect(Set(PaddockError.Reason.allCases.map(\.rawValue)) == ["not_installed", "call_cycle", "call_depth", "host_calls_in_flight", "in_use"])
     }
 
     @Test func describesCodeFieldAndMessage() {

@@ -29,6 +29,18 @@ import Testing
         }
     }
 
+    @Test func aReasonTravelsAsDetailsReasonAndComesBackTyped() throws {
+        let sent = PaddockError(.pluginUnavailable, "no plugin named x is installed", reason: .notInstalled, details: ["id": "x"])
+        let frame = RPCCodec.encode(.failure(id: .number(3), error: RPCError(sent)))
+        #expect(String(decoding: frame, as: UTF8.self).contains(#""reason":"not_installed""#))
+        guard case .failure(_, let error)? = try decode(String(decoding: frame, as: UTF8.self)).first else {
+            Issue.record("not a failure")
+            return
+        }
+        #expect(error.paddockError.reason == .notInstalled)
+        #expect(error.paddockError.details == ["id": "x", "reason": "not_installed"])
+    }
+
     @Test func batchesDecodeToSeveralMessages() throws {
         let messages = try decode(#"[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"log","params":{}}]"#)
         #expect(messages.count == 2)

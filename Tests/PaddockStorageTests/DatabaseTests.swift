@@ -50,8 +50,10 @@ import Testing
     }
 
     @Test func badSQLAndUnopenablePathsAreCoded() {
-        #expect(throws: PaddockError.self) { try Database(path: "/nonexistent/dir/x.db") }
+        let unopenable = #expect(throws: PaddockError.self) { try Database(path: "/nonexistent/dir/x.db") }
+        #expect(unopenable?.code == .internalError)
         let error = #expect(throws: PaddockError.self) { try Database(path: scratch()).query("SELEKT 1") }
-        #expect(error?.code == .fileLimitExceeded)
+        #expect(error?.code == .internalError, "an SQLite failure is the supervisor's own (307), not a file limit (302)")
+        #expect(error?.details["sqlite_code"] != nil)
     }
 }

@@ -35,6 +35,14 @@ import Testing
         let path = keyPath()
         _ = try SecretBox(keyPath: path)
         chmod(path, 0o644)
-        #expect(throws: PaddockError.self) { try SecretBox(keyPath: path) }
+        let error = #expect(throws: PaddockError.self) { try SecretBox(keyPath: path) }
+        #expect(error?.code == .internalError, "the key is the supervisor's own: 307, not a file limit (302)")
+    }
+
+    @Test func keyFileOfTheWrongSizeIs307() throws {
+        let path = keyPath()
+        FileManager.default.createFile(atPath: path, contents: Data(repeating: 7, count: 16), attributes: [.posixPermissions: 0o600])
+        let error = #expect(throws: PaddockError.self) { try SecretBox(keyPath: path) }
+        #expect(error?.code == .internalError)
     }
 }

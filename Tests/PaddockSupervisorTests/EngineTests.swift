@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import PaddockCore
-import PaddockSupervisor
+@testable import PaddockSupervisor
 import PaddockTestSupport
 import Synchronization
 import Testing
@@ -197,7 +197,7 @@ struct EngineTests {
         #expect(wrong?.code == .wrongFormat)
         #expect(wrong?.field == "times")
         #expect(try await engine.invokeTool(id, tool: "greet", arguments: .object(["name": .string("Ada")])) == Array(#"{"hi":"Ada"}"#.utf8))
-        try await Task.sleep(for: .milliseconds(200))
+        await LogWriter.shared.flush()
         let log = try String(contentsOfFile: try await engine.logPath(id), encoding: .utf8)
         #expect(log.components(separatedBy: "greet called").count == 2, "the plugin saw exactly one call:\n\(log)")
     }

@@ -217,7 +217,8 @@ struct HostCallTests {
             ])
         }
         #expect(cycle?.code == .rateLimited)
-        #expect(cycle?.details["reason"] == "call_cycle", "\(String(describing: cycle))")
+        #expect(cycle?.reason == .callCycle, "\(String(describing: cycle))")
+        #expect(cycle?.details["reason"] == "call_cycle", "the wire form stays")
         #expect(started.duration(to: .now) < .seconds(3))
         // Both plugins still serve.
         #expect(try await call(engine, caller, "words", ["text": "still here"]) == ["count": 2])
