@@ -36,7 +36,10 @@ extension Gateway {
             "headers": .object(headers), "body": .string(Base64.encode(body)),
         ]
         if let tenant = Self.tenant(request, context) { params["tenant"] = .string(tenant) }
-        let answer = try await counted(id, "endpoint") { try await supervisor.json("endpoint", .object(params)) }
+        let supervisor = self.supervisor
+        let answer = try await counted(id, "endpoint") {
+            try await DisconnectWatcher.whileConnected(context.channel) { [params] in try await supervisor.json("endpoint", .object(params)) }
+        }
         return Self.endpointResponse(answer)
     }
 

@@ -2,6 +2,8 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import PaddockCore
+import PaddockSupervisor
+import Synchronization
 
 /// `POST /v1/plugins/{id}/tools/{tool}`: the parameters as a JSON body, the
 /// tool's result as the answer; with `Accept: text/event-stream`, each
@@ -27,7 +29,10 @@ extension Gateway {
             metrics.pluginCall(id, kind: "tool", code: 0)
             return Self.raw(cached, headers: [.paddockCache: "hit"])
         }
-        let result = try await counted(id, "tool") { try await supervisor.call("invoke", .object(params)) }
+        let supervisor = self.supervisor
+        let result = try await counted(id, "tool") {
+            try await DisconnectWatcher.whileConnected(context.channel) { [params] in try await supervisor.call("invoke", .object(params)) }
+        }
         guard let ttl else { return Self.raw(result) }
         cache.put(key, result, ttl: .seconds(ttl))
         return Self.raw(result, headers: [.paddockCache: "miss"])
@@ -51,26 +56,35 @@ extension Gateway {
         return caller.kind == .tenant ? caller.tenant : request.headers[.paddockTenant]
     }
 
-    /// Server-sent events: `chunk` events as the tool streams, then `result` or `error`.
+    /// Server-sent events: `chunk` events as the tool streams, then `result`
+    /// or `error`. The call has a supervisor connection of its own, which is
+    /// not read while the client is behind (``ChunkStream``); a client that
+    /// goes away cancels the call.
     private func stream(_ params: JSONValue, plugin: String) -> Response {
-        let (events, continuation) = AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .unbounded)
+        let connection = Mutex<ControlClient?>(nil)
+        let events = ChunkStream(
+            pause: { connection.withLock { $0 }?.setReading(false) },
+            resume: { connection.withLock { $0 }?.setReading(true) })
+        let supervisor = self.supervisor
         let task = Task {
             do {
                 let result = try await counted(plugin, "tool") {
-                    try await supervisor.call("invoke", params) { chunk in continuation.yield(Self.event("chunk", chunk)) }
+                    try await supervisor.streamingCall(
+                        "invoke", params, onChunk: { chunk in events.yield(Self.event("chunk", chunk)) },
+                        connected: { client in connection.withLock { $0 = client } })
                 }
-                continuation.yield(Self.event("result", result))
+                events.yield(Self.event("result", result))
             } catch {
                 let coded = EdgeMiddleware.gatewayError(error).error
                 let body: JSONValue = [
                     "code": .int(coded.code.rawValue), "message": .string(coded.message),
                     "details": .object(coded.details.mapValues(JSONValue.string)),
                 ]
-                continuation.yield(Self.event("error", body.jsonBytes))
+                events.yield(Self.event("error", body.jsonBytes))
             }
-            continuation.finish()
+            events.finish()
         }
-        continuation.onTermination = { _ in task.cancel() }
+        events.onTermination { task.cancel() }
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .paddockCache: "bypass"],

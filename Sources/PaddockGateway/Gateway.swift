@@ -36,7 +36,7 @@ public struct Gateway: Sendable {
         return Application(
             router: router(),
             server: .http1(configuration: .init(
-                additionalChannelHandlers: [HeaderTimeout(timeout: headerTimeout)],
+                additionalChannelHandlers: [HeaderTimeout(timeout: headerTimeout), DisconnectWatcher()],
                 idleTimeout: TimeAmount(configuration.idleTimeout))),
             configuration: .init(address: .hostname(host, port: port), serverName: "paddock-gateway", backlog: 4096),
             onServerRunning: onServerRunning)

@@ -1,4 +1,5 @@
 public import Hummingbird
+public import NIOCore
 
 /// Who is calling: an API key's kind and tenant.
 public struct Caller: Sendable, Equatable {
@@ -16,8 +17,11 @@ public struct Caller: Sendable, Equatable {
 public struct GatewayContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var caller: Caller?
+    /// The client's connection, to notice when the client goes away.
+    public let channel: any Channel
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        channel = source.channel
     }
 }

@@ -1,5 +1,5 @@
 public import PaddockCore
-import PaddockSupervisor
+public import PaddockSupervisor
 
 /// The gateway's connection to `paddockd`'s control socket. It connects on
 /// demand and again after the supervisor restarts; while the supervisor is
@@ -32,6 +32,19 @@ public actor SupervisorClient {
         }
     }
 
+    /// Calls a streaming method on a connection of its own, so that pausing
+    /// it (a consumer that cannot keep up, see ``ControlClient/setReading(_:)``)
+    /// holds up no other call. `connected` gets the connection first.
+    public nonisolated func streamingCall(
+        _ method: String, _ params: JSONValue, onChunk: @escaping @Sendable ([UInt8]) -> Void,
+        connected: @Sendable (ControlClient) -> Void
+    ) async throws -> [UInt8] {
+        guard let client = await ControlClient.connect(socketPath: socketPath) else { throw unreachable() }
+        defer { client.close() }
+        connected(client)
+        return try await client.call(method, params, timeout: timeout, onChunk: onChunk)
+    }
+
     /// A call's result as JSON.
     public func json(_ method: String, _ params: JSONValue = [:]) async throws -> JSONValue {
         try JSONValue(parsing: try await call(method, params))
@@ -42,15 +55,16 @@ public actor SupervisorClient {
         (try? await call("list")) != nil
     }
 
+    private nonisolated func unreachable() -> PaddockError {
+        PaddockError(
+            .pluginUnavailable, "the supervisor is not reachable at \(socketPath); it may be restarting", details: ["retry_after": "1"])
+    }
+
     private func connected() async throws(PaddockError) -> ControlClient {
         if let client, client.isConnected { return client }
         client?.close()
         client = nil
-        guard let fresh = await ControlClient.connect(socketPath: socketPath) else {
-            throw PaddockError(
-                .pluginUnavailable, "the supervisor is not reachable at \(socketPath); it may be restarting",
-                details: ["retry_after": "1"])
-        }
+        guard let fresh = await ControlClient.connect(socketPath: socketPath) else { throw unreachable() }
         if let client, client.isConnected {
             // Another call connected while this one did.
             fresh.close()

@@ -43,6 +43,9 @@ public struct RPCReply: Sendable {
         write(.notification(method: "stream.chunk", params: params))
     }
 
+    /// The backpressure of the connection the reply goes out on (it needs a ``WritabilityWatcher``).
+    public var backpressure: Backpressure { Backpressure(channel: channel) }
+
     public func succeed(_ result: [UInt8]) {
         write(.response(id: id, result: result))
     }

@@ -50,7 +50,13 @@ public final class ControlClient: Sendable {
         _ method: String, _ params: JSONValue = .object([:]), timeout: Duration? = nil,
         onChunk: (@Sendable ([UInt8]) -> Void)? = nil
     ) async throws -> [UInt8] {
-        try await peer.call(method, params: params.jsonBytes, timeout: timeout.map(TimeAmount.init), onChunk: onChunk).get()
+        try await peer.perform(method, params: params.jsonBytes, timeout: timeout.map(TimeAmount.init), onChunk: onChunk)
+    }
+
+    /// Stops or resumes reading the connection: a consumer of streamed
+    /// chunks that cannot keep up pauses the daemon's writes this way.
+    public func setReading(_ reading: Bool) {
+        peer.channel.setOption(ChannelOptions.autoRead, value: reading).whenFailure { _ in }
     }
 
     public func close() {

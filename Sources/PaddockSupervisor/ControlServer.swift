@@ -4,6 +4,7 @@ public import NIOCore
 import NIOPosix
 import PaddockCore
 import PaddockRPC
+import Synchronization
 
 /// The daemon's control socket, `<data>/paddockd.sock`: mode 0600, and a
 /// connection is served only when its peer (SO_PEERCRED) is root or the
@@ -19,7 +20,11 @@ public enum ControlServer {
             .serverChannelOption(.backlog, value: 64)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    _ = try RPCPeer.serve(channel, service: service(daemon))
+                    let calls = ControlCalls()
+                    try channel.pipeline.syncOperations.addHandler(WritabilityWatcher())
+                    _ = try RPCPeer.serve(channel, service: service(daemon, calls))
+                    // A client that goes away (a gateway whose HTTP client left, a CLI stopped by ^C) cancels its calls.
+                    channel.closeFuture.whenComplete { _ in calls.cancelAll() }
                 }.flatMap {
                     authorize(channel)
                 }
@@ -42,10 +47,12 @@ public enum ControlServer {
         }
     }
 
-    private static func service(_ daemon: Daemon) -> RPCService {
-        RPCService { method, params, reply in
-            Task { await answer(daemon, method, params, reply) }
-        }
+    private static func service(_ daemon: Daemon, _ calls: ControlCalls) -> RPCService {
+        RPCService(
+            request: { method, params, reply in
+                calls.run(reply.id) { await answer(daemon, method, params, reply) }
+            },
+            cancel: { id in calls.cancel(id) })
     }
 
     private static func answer(_ daemon: Daemon, _ method: String, _ params: [UInt8], _ reply: RPCReply) async {
@@ -82,9 +89,33 @@ public enum ControlServer {
         case "keys.verify": return try await daemon.verifyKey(arguments).jsonBytes
         case "invoke":
             let sendChunk: @Sendable ([UInt8]) -> Void = { reply.chunk(raw: $0) }
-            return try await daemon.invoke(arguments, onChunk: arguments["stream"] == .bool(true) ? sendChunk : nil)
+            let streams = arguments["stream"] == .bool(true)
+            return try await daemon.invoke(arguments, onChunk: streams ? sendChunk : nil, backpressure: streams ? reply.backpressure : nil)
         default:
             throw PaddockError(.unparsableData, "paddockd has no method '\(method)'")
         }
+    }
+}
+
+/// The calls in flight on one control connection, by request id: `$/cancel`
+/// cancels one, the end of the connection all of them.
+final class ControlCalls: Sendable {
+    private let tasks = Mutex<[RPCID: Task<Void, Never>]>([:])
+
+    func run(_ id: RPCID, _ body: @escaping @Sendable () async -> Void) {
+        tasks.withLock { tasks in
+            tasks[id] = Task {
+                await body()
+                _ = self.tasks.withLock { $0.removeValue(forKey: id) }
+            }
+        }
+    }
+
+    func cancel(_ id: RPCID) {
+        tasks.withLock { $0[id] }?.cancel()
+    }
+
+    func cancelAll() {
+        for task in tasks.withLock({ Array($0.values) }) { task.cancel() }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 public import PaddockCore
+import PaddockRPC
 import PaddockStorage
 
 /// `paddockd`'s state: the registry (what is installed and active, across
@@ -191,11 +192,12 @@ public actor Daemon {
     }
 
     /// `invoke {"id", "tool", "params"}`: the tool's result; chunks go to `onChunk`.
-    func invoke(_ params: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)?) async throws -> [UInt8] {
+    func invoke(_ params: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)?, backpressure: Backpressure?) async throws -> [UInt8] {
         let id = try Self.string(params, "id")
         let tool = try Self.string(params, "tool")
         return try await engine.invokeTool(
-            id, tool: tool, arguments: params["params"] ?? .object([:]), onChunk: onChunk, scope: try scope(id, params))
+            id, tool: tool, arguments: params["params"] ?? .object([:]), onChunk: onChunk, backpressure: backpressure,
+            scope: try scope(id, params))
     }
 
     /// The scope of a call made for `tenant`, with the tenant's settings.

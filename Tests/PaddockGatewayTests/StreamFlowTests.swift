@@ -42,7 +42,11 @@ struct StreamFlowTests {
         let connection = try HTTPConnection(port: gateway.port)
         try Self.post(gateway, connection, tool: "stream", body: #"{"chunk_bytes": 100}"#, stream: true)
         #expect(try connection.readHead().status == 200)
-        #expect(try connection.readLine() == "event: chunk", "the stream is flowing")
+        var event: String?
+        while event == nil, let line = try connection.readLine() {
+            if line.hasPrefix("event: ") { event = line }
+        }
+        #expect(event == "event: chunk", "the stream is flowing")
         connection.close()
         let (cancelled, log) = try Self.logShows(gateway, "received $/cancel", within: .seconds(1))
         #expect(cancelled, "the plugin's log:\n\(log)")
@@ -68,19 +72,31 @@ struct StreamFlowTests {
         // 1 GiB in 16 KiB chunks, read at 1 KiB/s.
         try Self.post(gateway, connection, tool: "stream", body: #"{"chunk_bytes": 16384, "count": 65536}"#, stream: true)
         #expect(try connection.readHead().status == 200)
+        let status = try JSONValue(parsing: Array(try gateway.paddock("status", "stubborn", "--json").stdout.utf8))
+        let pluginPID = status["pid"].flatMap { if case .int(let n) = $0 { n } else { nil } }
         var daemonPeak = daemonBefore
         var gatewayPeak = gatewayBefore
-        for _ in 0..<8 {
+        for _ in 0..<16 {
             try connection.discard(upTo: 512)
             usleep(500_000)
             daemonPeak = max(daemonPeak, Self.residentBytes(gateway.daemon.pid) ?? 0)
             gatewayPeak = max(gatewayPeak, Self.residentBytes(gateway.gateway.pid) ?? 0)
         }
+        // The plugin was held up, not drained into someone's memory.
+        let written = Self.bytesWritten(try #require(pluginPID))
+        #expect(written < 48 << 20, "the plugin wrote \(written >> 20) MiB in 8 s to a client that read 8 KiB")
         #expect(daemonPeak - daemonBefore < 64 << 20, "paddockd grew by \((daemonPeak - daemonBefore) >> 20) MiB")
         #expect(gatewayPeak - gatewayBefore < 64 << 20, "the gateway grew by \((gatewayPeak - gatewayBefore) >> 20) MiB")
         connection.close()
         let (cancelled, log) = try Self.logShows(gateway, "received $/cancel", within: .seconds(10))
         #expect(cancelled, "the plugin's log:\n\(log)")
+    }
+
+    /// What a process has written so far (`wchar`), in bytes.
+    static func bytesWritten(_ pid: Int) -> Int {
+        let io = (try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8)) ?? ""
+        let line = io.split(separator: "\n").first { $0.hasPrefix("wchar:") }
+        return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
     }
 
     /// VmRSS of a process, in bytes.
