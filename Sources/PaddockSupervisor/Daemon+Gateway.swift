@@ -1,4 +1,3 @@
-import Foundation
 import PaddockCore
 import PaddockStorage
 
@@ -11,10 +10,9 @@ extension Daemon {
         let id = try Self.string(params, "id")
         guard let record = try registry.record(id) else { throw Self.notInstalled(id) }
         let manifest = try await engine.manifest(id)
-        let encoded = try JSONValue(parsing: Array(try JSONEncoder().encode(manifest)))
         let usage = try await storageBytes(id)
         return try await status(id).merging([
-            "directory": .string(record.directory), "manifest": encoded,
+            "directory": .string(record.directory), "manifest": manifest.jsonValue,
             "public_endpoints": .bool(try registry.publicEndpoints(id)),
             "storage": ["bytes": .int(usage), "quota": .int(manifest.permission.storage.bytes)],
         ])
