@@ -142,7 +142,7 @@ public actor Daemon {
     /// The optional `tenant` parameter, checked.
     static func tenant(_ params: JSONValue) throws(PaddockError) -> String? {
         guard let tenant = params["tenant"]?.stringValue else { return nil }
-        try APIKeys.checkTenant(tenant)
+        try Tenant.check(tenant)
         return tenant
     }
 
