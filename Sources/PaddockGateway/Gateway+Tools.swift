@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import PaddockControl
 import PaddockCore
 
 /// `POST /v1/plugins/{id}/tools/{tool}`: the parameters as a JSON body, the
@@ -13,13 +14,12 @@ extension Gateway {
         let tool = try context.parameters.require("tool")
         let arguments = try await jsonBody(request)
         try limitPlugin(id)
-        var params: [String: JSONValue] = ["id": .string(id), "tool": .string(tool), "params": arguments]
         let tenant = Self.tenant(request, context)
-        if let tenant { params["tenant"] = .string(tenant) }
+        var call = InvokeRequest(id: id, tool: tool, arguments: arguments, tenant: tenant)
 
         if request.headers[.accept]?.contains("text/event-stream") == true {
-            params["stream"] = true
-            return stream(.object(params), plugin: id)
+            call.stream = true
+            return stream(call, plugin: id)
         }
         let ttl = try await catalog.cacheTTL(id, tool: tool)
         let key = "\(tenant ?? "")\u{0}\(id)\u{0}\(tool)\u{0}\(arguments.jsonText)"
@@ -27,7 +27,7 @@ extension Gateway {
             metrics.pluginCall(id, kind: "tool", code: 0)
             return Self.raw(cached, headers: [.paddockCache: "hit"])
         }
-        let result = try await counted(id, "tool") { try await supervisor.call("invoke", .object(params)) }
+        let result = try await counted(id, "tool") { try await supervisor.call(.invoke, call.params) }
         guard let ttl else { return Self.raw(result) }
         cache.put(key, result, ttl: .seconds(ttl))
         return Self.raw(result, headers: [.paddockCache: "miss"])
@@ -52,12 +52,12 @@ extension Gateway {
     }
 
     /// Server-sent events: `chunk` events as the tool streams, then `result` or `error`.
-    private func stream(_ params: JSONValue, plugin: String) -> Response {
+    private func stream(_ call: InvokeRequest, plugin: String) -> Response {
         let (events, continuation) = AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .unbounded)
         let task = Task {
             do {
                 let result = try await counted(plugin, "tool") {
-                    try await supervisor.call("invoke", params) { chunk in continuation.yield(Self.event("chunk", chunk)) }
+                    try await supervisor.call(.invoke, call.params) { chunk in continuation.yield(Self.event("chunk", chunk)) }
                 }
                 continuation.yield(Self.event("result", result))
             } catch {
