@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "paddock-gateway", targets: ["paddock-gateway"]),
         .library(name: "PaddockPluginKit", targets: ["PaddockPluginKit"]),
         .library(name: "PaddockCore", targets: ["PaddockCore"]),
+        .library(name: "PaddockControl", targets: ["PaddockControl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -75,10 +76,19 @@ let package = Package(
             dependencies: ["PaddockSandbox"],
             linkerSettings: [.unsafeFlags(["-static-executable"])]
         ),
+        // The typed control protocol of paddockd, and its client: shared by
+        // paddockd, the CLI and the gateway, which links nothing else of the supervisor.
+        .target(
+            name: "PaddockControl",
+            dependencies: [
+                "PaddockCore", "PaddockRPC",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "PaddockSupervisor",
             dependencies: [
-                "PaddockCore", "PaddockRPC", "PaddockSandbox", "PaddockStorage", "CLinux",
+                "PaddockCore", "PaddockRPC", "PaddockControl", "PaddockSandbox", "PaddockStorage", "CLinux",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -87,6 +97,7 @@ let package = Package(
             name: "PaddockCLI",
             dependencies: [
                 "PaddockCore",
+                "PaddockControl",
                 "PaddockSandbox",
                 "PaddockSupervisor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -95,17 +106,18 @@ let package = Package(
         .executableTarget(
             name: "paddockd",
             dependencies: [
-                "PaddockCore", "PaddockSandbox", "PaddockSupervisor",
+                "PaddockCore", "PaddockControl", "PaddockSandbox", "PaddockSupervisor",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // HTTP over the control protocol: never the supervisor, SQLite or libseccomp.
         .target(
             name: "PaddockGateway",
             dependencies: [
-                "PaddockCore", "PaddockSupervisor",
+                "PaddockCore", "PaddockControl",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -134,6 +146,7 @@ let package = Package(
         // Fixtures, fuzzing and process helpers shared by the test targets.
         .target(name: "PaddockTestSupport", dependencies: ["PaddockCore"], path: "Tests/PaddockTestSupport"),
         .testTarget(name: "PaddockCoreTests", dependencies: ["PaddockCore", "PaddockTestSupport"]),
+        .testTarget(name: "PaddockControlTests", dependencies: ["PaddockControl", "PaddockCore"]),
         .testTarget(
             name: "PaddockRPCTests",
             dependencies: ["PaddockRPC", .product(name: "NIOPosix", package: "swift-nio")]

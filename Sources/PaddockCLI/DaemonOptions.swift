@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import PaddockControl
 import PaddockCore
-import PaddockSupervisor
 
 /// `--data DIR` (or `PADDOCK_DATA`, default `./.paddock`): which daemon the verb talks to.
 struct DaemonOptions: ParsableArguments {
@@ -14,7 +14,7 @@ struct DaemonOptions: ParsableArguments {
     }
 
     /// Calls the daemon; a coded error is printed as `error NNN: message` and exits 1.
-    func call(_ method: String, _ params: JSONValue = .object([:]), onChunk: (@Sendable ([UInt8]) -> Void)? = nil) async throws -> JSONValue {
+    func call(_ method: ControlMethod, _ params: JSONValue = [:], onChunk: (@Sendable ([UInt8]) -> Void)? = nil) async throws -> JSONValue {
         do {
             return try await request(method, params, onChunk: onChunk)
         } catch let error as PaddockError {
@@ -31,7 +31,7 @@ struct DaemonOptions: ParsableArguments {
     /// Calls the daemon.
     /// - Throws: the daemon's ``PaddockError``, or 306 when there is no daemon.
     func request(
-        _ method: String, _ params: JSONValue = .object([:]), onChunk: (@Sendable ([UInt8]) -> Void)? = nil
+        _ method: ControlMethod, _ params: JSONValue = [:], onChunk: (@Sendable ([UInt8]) -> Void)? = nil
     ) async throws -> JSONValue {
         let client = try await ControlClient.connect(dataDirectory: directory)
         defer { client.close() }
@@ -46,7 +46,7 @@ struct InstallCommand: AsyncParsableCommand {
 
     func run() async throws {
         let path = URL(fileURLWithPath: directory).standardizedFileURL.path
-        print(try await daemon.call("install", .object(["directory": .string(path)])).jsonText)
+        print(try await daemon.call(.install, InstallRequest(path).params).jsonText)
     }
 }
 
@@ -57,7 +57,7 @@ struct ActivateCommand: AsyncParsableCommand {
     @Argument(help: "The plugin's id.") var id: String
 
     func run() async throws {
-        print(try await daemon.call("activate", .object(["id": .string(id)])).jsonText)
+        print(try await daemon.call(.activate, PluginRequest(id).params).jsonText)
     }
 }
 
@@ -67,7 +67,7 @@ struct DeactivateCommand: AsyncParsableCommand {
     @Argument(help: "The plugin's id.") var id: String
 
     func run() async throws {
-        print(try await daemon.call("deactivate", .object(["id": .string(id)])).jsonText)
+        print(try await daemon.call(.deactivate, PluginRequest(id).params).jsonText)
     }
 }
 
@@ -78,7 +78,7 @@ struct UninstallCommand: AsyncParsableCommand {
     @Flag(help: "Uninstall even while calls are in flight.") var force = false
 
     func run() async throws {
-        print(try await daemon.call("uninstall", .object(["id": .string(id), "force": .bool(force)])).jsonText)
+        print(try await daemon.call(.uninstall, UninstallRequest(id: id, force: force).params).jsonText)
     }
 }
 
@@ -95,11 +95,9 @@ struct SettingsCommand: AsyncParsableCommand {
     @Option(help: "Whether the gateway serves the plugin's endpoints without an API key (webhooks).") var publicEndpoints: Bool?
 
     func run() async throws {
-        var params: [String: JSONValue] = ["id": .string(id)]
-        if !assignments.isEmpty { params["set"] = .object(try await values()) }
-        if let tenant { params["tenant"] = .string(tenant) }
-        if let publicEndpoints { params["public_endpoints"] = .bool(publicEndpoints) }
-        print(try await daemon.call("settings", .object(params)).jsonText)
+        var request = SettingsRequest(id: id, tenant: tenant, publicEndpoints: publicEndpoints)
+        if !assignments.isEmpty { request.set = try await values() }
+        print(try await daemon.call(.settings, request.params).jsonText)
     }
 
     /// The `--set` values, read from their sources; a warning for each secret
@@ -107,8 +105,8 @@ struct SettingsCommand: AsyncParsableCommand {
     private func values() async throws -> [String: JSONValue] {
         do throws(PaddockError) {
             let parsed = try SettingAssignment.parse(assignments)
-            if parsed.contains(where: \.isInlineValue), let plugin = try? await daemon.request("plugin", .object(["id": .string(id)])) {
-                SecretWarning.print(parsed, secrets: SecretWarning.secrets(of: plugin["manifest"]))
+            if parsed.contains(where: \.isInlineValue), let plugin = try? await daemon.request(.plugin, PluginRequest(id).params) {
+                SecretWarning.print(parsed, secrets: PluginDescription(result: plugin).secretSettings)
             }
             return try SettingAssignment.values(parsed)
         } catch {
@@ -123,7 +121,7 @@ struct ListCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let plugins = try await daemon.call("list")
+        let plugins = try await daemon.call(.list)
         guard !json else { return print(plugins.jsonText) }
         guard case .array(let items) = plugins else { return }
         print(Table.render(["ID", "VERSION", "LIFECYCLE", "STATE", "UID"], items.map { item in
@@ -139,7 +137,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let status = try await daemon.call("status", id.map { .object(["id": .string($0)]) } ?? .object([:]))
+        let status = try await daemon.call(.status, StatusRequest(id: id).params)
         guard !json else { return print(status.jsonText) }
         let items: [JSONValue] = if case .array(let all) = status { all } else { [status] }
         print(Table.render(
@@ -167,8 +165,7 @@ struct InvokeCommand: AsyncParsableCommand {
         }
         let printChunk: @Sendable ([UInt8]) -> Void = { FileHandle.standardOutput.write(Data($0 + [0x0A])) }
         let result = try await daemon.call(
-            "invoke", .object(["id": .string(id), "tool": .string(tool), "params": arguments, "stream": .bool(stream)]),
-            onChunk: stream ? printChunk : nil)
+            .invoke, InvokeRequest(id: id, tool: tool, arguments: arguments, stream: stream).params, onChunk: stream ? printChunk : nil)
         print(result.jsonText)
     }
 }
@@ -181,7 +178,7 @@ struct LogsCommand: AsyncParsableCommand {
     @Flag(help: "Keep printing new lines as they come.") var follow = false
 
     func run() async throws {
-        let logs = try await daemon.call("logs", .object(["id": .string(id), "tail": .int(tail)]))
+        let logs = try await daemon.call(.logs, LogsRequest(id: id, tail: tail).params)
         if case .array(let lines)? = logs["lines"] { for line in lines { print(line.stringValue ?? "") } }
         guard follow, let path = logs["path"]?.stringValue, let handle = FileHandle(forReadingAtPath: path) else { return }
         handle.seekToEndOfFile()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PaddockControl
 import PaddockCore
 
 /// `paddock keys create|list|revoke`: the gateway's API keys.
@@ -22,9 +23,7 @@ struct CreateKeyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var params: [String: JSONValue] = ["kind": .string(admin ? "admin" : "tenant")]
-        if let tenant { params["tenant"] = .string(tenant) }
-        let created = try await daemon.call("keys.create", .object(params))
+        let created = try await daemon.call(.keysCreate, KeysCreateRequest(kind: admin ? .admin : .tenant, tenant: tenant).params)
         print(created["key"]?.stringValue ?? "")
         FileHandle.standardError.write(Data("created key \(created["id"]?.stringValue ?? ""); store it now, it is not shown again\n".utf8))
     }
@@ -36,7 +35,7 @@ struct ListKeysCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let keys = try await daemon.call("keys.list")
+        let keys = try await daemon.call(.keysList)
         guard !json else { return print(keys.jsonText) }
         print(Table.render(["ID", "KIND", "TENANT", "CREATED", "LAST USED", "REVOKED"], (keys.arrayValue ?? []).map { key in
             [Table.cell(key["id"]), Table.cell(key["kind"]), Table.cell(key["tenant"]), Table.time(key["created_at"]),
@@ -51,6 +50,6 @@ struct RevokeKeyCommand: AsyncParsableCommand {
     @Argument(help: "The key's id (from keys list).") var id: String
 
     func run() async throws {
-        print(try await daemon.call("keys.revoke", .object(["id": .string(id)])).jsonText)
+        print(try await daemon.call(.keysRevoke, KeysRevokeRequest(id).params).jsonText)
     }
 }

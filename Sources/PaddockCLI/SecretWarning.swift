@@ -22,11 +22,4 @@ enum SecretWarning {
     static func secrets(of manifest: Manifest) -> Set<String> {
         Set(manifest.settings.filter { $0.type == .secret }.map(\.name))
     }
-
-    /// The names of the `type: secret` settings in a manifest as the daemon's
-    /// `plugin` method gives it (JSON).
-    static func secrets(of manifest: JSONValue?) -> Set<String> {
-        guard case .array(let settings)? = manifest?["settings"] else { return [] }
-        return Set(settings.filter { $0["type"] == .string(Setting.Kind.secret.rawValue) }.compactMap { $0["name"]?.stringValue })
-    }
 }

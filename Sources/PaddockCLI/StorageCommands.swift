@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PaddockControl
 import PaddockCore
 
 /// `paddock storage usage|check ID`.
@@ -17,7 +18,7 @@ struct StorageUsageCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let usage = try await daemon.call("storage.usage", .object(["id": .string(id)]))
+        let usage = try await daemon.call(.storageUsage, PluginRequest(id).params)
         guard !json else { return print(usage.jsonText) }
         print("\(id): \(Table.cell(usage["bytes"])) of \(Table.cell(usage["quota"])) bytes")
         guard case .array(let tenants)? = usage["tenants"], tenants.count > 1 else { return }
@@ -33,7 +34,7 @@ struct StorageCheckCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let check = try await daemon.call("storage.check", .object(["id": .string(id)]))
+        let check = try await daemon.call(.storageCheck, PluginRequest(id).params)
         if json {
             print(check.jsonText)
         } else if case .array(let tenants)? = check["tenants"] {
@@ -58,9 +59,7 @@ struct AuditCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        var params: [String: JSONValue] = ["limit": .int(limit)]
-        if let id { params["id"] = .string(id) }
-        let entries = try await daemon.call("audit", .object(params))
+        let entries = try await daemon.call(.audit, AuditRequest(id: id, limit: limit).params)
         guard !json else { return print(entries.jsonText) }
         guard case .array(let items) = entries else { return }
         print(Table.render(["TIME", "PLUGIN", "METHOD", "MISSING PERMISSION"], items.map { item in

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Glibc
+import PaddockControl
 import PaddockCore
 import PaddockSupervisor
 
@@ -92,14 +93,15 @@ struct UpCommand: AsyncParsableCommand {
     private func installExamples(_ options: DaemonOptions, _ examples: String, weather: String) async throws {
         let client = try await ControlClient.connect(dataDirectory: options.directory)
         defer { client.close() }
-        let installed = Set((try JSONValue(parsing: try await client.call("list")).arrayValue ?? []).compactMap { $0["id"]?.stringValue })
+        let installed = Set((try JSONValue(parsing: try await client.call(.list)).arrayValue ?? []).compactMap { $0["id"]?.stringValue })
         for name in Self.examples where !installed.contains(name) {
             do {
-                _ = try await client.call("install", ["directory": .string(examples + "/" + name)])
+                _ = try await client.call(.install, InstallRequest(examples + "/" + name).params)
                 if name == "weather-forecast" {
-                    _ = try await client.call("settings", ["id": .string(name), "set": ["api_base": .string(weather), "api_key": "test-key"]])
+                    let settings = SettingsRequest(id: name, set: ["api_base": .string(weather), "api_key": "test-key"])
+                    _ = try await client.call(.settings, settings.params)
                 }
-                _ = try await client.call("activate", ["id": .string(name)])
+                _ = try await client.call(.activate, PluginRequest(name).params)
             } catch let error as PaddockError {
                 print("not started: \(name): error \(error.code.rawValue): \(error.message)")
             }
@@ -113,7 +115,7 @@ struct UpCommand: AsyncParsableCommand {
         defer { client.close() }
         var states: [String: JSONValue] = [:]
         for _ in 0..<300 {
-            let list = try JSONValue(parsing: try await client.call("status")).arrayValue ?? []
+            let list = try JSONValue(parsing: try await client.call(.status)).arrayValue ?? []
             states = Dictionary(list.compactMap { item in item["id"]?.stringValue.map { ($0, item) } }) { first, _ in first }
             let settling = states.values.contains { ["starting", "restarting"].contains($0["state"]?.stringValue ?? "") }
             if !settling { break }
@@ -140,9 +142,9 @@ struct UpCommand: AsyncParsableCommand {
     private func firstAdminKey(_ options: DaemonOptions) async throws -> String? {
         let client = try await ControlClient.connect(dataDirectory: options.directory)
         defer { client.close() }
-        let keys = try JSONValue(parsing: try await client.call("keys.list")).arrayValue ?? []
+        let keys = try JSONValue(parsing: try await client.call(.keysList)).arrayValue ?? []
         guard !keys.contains(where: { $0["kind"] == "admin" && $0["revoked"] == false }) else { return nil }
-        return try JSONValue(parsing: try await client.call("keys.create", ["kind": "admin"]))["key"]?.stringValue
+        return try JSONValue(parsing: try await client.call(.keysCreate, KeysCreateRequest(kind: .admin).params))["key"]?.stringValue
     }
 
     private func printBanner(url: String, key: String?, directory: String, running: [String]) {

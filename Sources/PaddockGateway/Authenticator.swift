@@ -1,3 +1,4 @@
+import PaddockControl
 import PaddockCore
 import Synchronization
 
@@ -27,13 +28,8 @@ final class Authenticator: Sendable {
     func caller(for key: String) async throws -> Caller? {
         let now = ContinuousClock.now
         if let known = answers.withLock({ $0[key] }), known.until > now { return known.caller }
-        let answer = try await supervisor.json("keys.verify", ["key": .string(key)])
-        var caller: Caller?
-        if answer["valid"] == true, let id = answer["id"]?.stringValue,
-            let kind = answer["kind"]?.stringValue.flatMap(Caller.Kind.init(rawValue:))
-        {
-            caller = Caller(keyID: id, kind: kind, tenant: answer["tenant"]?.stringValue)
-        }
+        let answer = try await supervisor.json(.keysVerify, KeysVerifyRequest(key).params)
+        let caller = KeyVerification(result: answer).map { Caller(keyID: $0.id, kind: $0.kind, tenant: $0.tenant) }
         answers.withLock { answers in
             if answers.count > 10_000 { answers = answers.filter { $0.value.until > now } }
             answers[key] = (caller, now + Self.memory)

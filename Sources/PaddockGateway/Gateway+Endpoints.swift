@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import PaddockControl
 import PaddockCore
 
 /// `ANY /e/{plugin}/{path...}`: the plugin's endpoint. Only methods its
@@ -17,28 +18,25 @@ extension Gateway {
             let keys = KeyMiddleware(authenticator: authenticator, limits: keyLimits, adminOnly: false)
             context = try await keys.authenticated(request, context)
         }
-        let method = request.method.rawValue
-        guard try await catalog.endpointMethods(id).contains(method) else {
+        let name = request.method.rawValue
+        guard let method = HTTPMethod(rawValue: name), try await catalog.endpointMethods(id).contains(method) else {
             throw GatewayError(
                 status: .methodNotAllowed,
-                PaddockError(.permissionDenied, "\(id) does not serve \(method) (permission.endpoints)", details: ["method": method]))
+                PaddockError(.permissionDenied, "\(id) does not serve \(name) (permission.endpoints)", details: ["method": name]))
         }
         try limitPlugin(id)
         let body = Array(buffer: try await request.body.collect(upTo: configuration.maximumBodyBytes))
-        var query: [String: JSONValue] = [:]
-        for (name, value) in request.uri.queryParameters { query[String(name)] = .string(String(value)) }
-        var headers: [String: JSONValue] = [:]
+        var query: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
+        var headers: [String: String] = [:]
         for field in request.headers where field.name != .authorization && field.name != .apiKey {
-            headers[field.name.canonicalName] = .string(field.value)
+            headers[field.name.canonicalName] = field.value
         }
-        var params: [String: JSONValue] = [
-            "id": .string(id), "method": .string(method), "path": .string(path), "query": .object(query),
-            "headers": .object(headers), "body": .string(Base64.encode(body)),
-        ]
-        if let tenant = Self.tenant(request, context) { params["tenant"] = .string(tenant) }
+        let call = EndpointRequest(
+            id: id, method: method, path: path, query: query, headers: headers, body: body, tenant: Self.tenant(request, context))
         let supervisor = self.supervisor
         let answer = try await counted(id, "endpoint") {
-            try await DisconnectWatcher.whileConnected(context.channel) { [params] in try await supervisor.json("endpoint", .object(params)) }
+            try await DisconnectWatcher.whileConnected(context.channel) { try await supervisor.json(.endpoint, call.params) }
         }
         return Self.endpointResponse(answer)
     }

@@ -1,4 +1,5 @@
 import Hummingbird
+import PaddockControl
 import PaddockCore
 
 /// `/v1/plugins...`: the catalog (labels and descriptions in the caller's
@@ -7,16 +8,16 @@ extension Gateway {
     func listPlugins(_ request: Request) async throws -> Response {
         let locales = AcceptLanguage.locales(request.headers[.acceptLanguage])
         var items: [JSONValue] = []
-        for record in try await supervisor.json("list").arrayValue ?? [] {
+        for record in try await supervisor.json(.list).arrayValue ?? [] {
             guard let id = record["id"]?.stringValue, let detail = try? await catalog.detail(id) else { continue }
-            items.append(Self.summary(detail, locales))
+            items.append(Self.summary(detail.json, locales))
         }
         return Self.json(["plugins": .array(items)])
     }
 
     func describePlugin(_ request: Request, _ context: GatewayContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let detail = try await supervisor.json("plugin", ["id": .string(id)])
+        let detail = try await supervisor.json(.plugin, PluginRequest(id).params)
         let locales = AcceptLanguage.locales(request.headers[.acceptLanguage])
         var described = Self.summary(detail, locales)
         if case .object(var object) = described {
@@ -40,10 +41,11 @@ extension Gateway {
         ]
     }
 
-    func lifecycle(_ method: String, _ context: GatewayContext) async throws -> Response {
+    /// `activate`, `deactivate` or `uninstall` (never forced: a plugin with calls in flight stays).
+    func lifecycle(_ method: ControlMethod, _ context: GatewayContext) async throws -> Response {
         let id = try context.parameters.require("id")
         defer { catalog.forget(id) }
-        return try await relay(method, ["id": .string(id), "force": false])
+        return try await relay(method, method == .uninstall ? UninstallRequest(id: id).params : PluginRequest(id).params)
     }
 
     /// `PUT /v1/plugins/{id}/settings {"settings"?: {...}, "public_endpoints"?: bool}`:
@@ -51,10 +53,10 @@ extension Gateway {
     func pluginSettings(_ request: Request, _ context: GatewayContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let body = try await jsonBody(request)
-        var params: [String: JSONValue] = ["id": .string(id)]
-        if let settings = body["settings"] { params["set"] = settings }
-        if let open = body["public_endpoints"] { params["public_endpoints"] = open }
+        var request = SettingsRequest(id: id)
+        if case .object(let settings)? = body["settings"] { request.set = settings }
+        if case .bool(let open)? = body["public_endpoints"] { request.publicEndpoints = open }
         defer { catalog.forget(id) }
-        return try await relay("settings", .object(params))
+        return try await relay(.settings, request.params)
     }
 }

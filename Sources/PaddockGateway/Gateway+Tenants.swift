@@ -1,4 +1,5 @@
 import Hummingbird
+import PaddockControl
 import PaddockCore
 
 /// `/v1/tenants/{tenant}/plugins/{id}/settings[/test]`: a tenant's settings
@@ -9,12 +10,12 @@ extension Gateway {
         let tenant = try context.parameters.require("tenant")
         let id = try context.parameters.require("id")
         try Self.requireTenant(tenant, context)
-        var params: [String: JSONValue] = ["id": .string(id), "tenant": .string(tenant)]
+        var settings = SettingsRequest(id: id, tenant: tenant)
         if set {
             let body = try await jsonBody(request)
-            params["set"] = body["settings"] ?? body
+            if case .object(let values) = body["settings"] ?? body { settings.set = values }
         }
-        return try await relay("settings", .object(params))
+        return try await relay(.settings, settings.params)
     }
 
     /// `{"credentials"?: {...}}` to test those, else the tenant's stored ones:
@@ -23,8 +24,8 @@ extension Gateway {
         let tenant = try context.parameters.require("tenant")
         let id = try context.parameters.require("id")
         try Self.requireTenant(tenant, context)
-        var params: [String: JSONValue] = ["id": .string(id), "tenant": .string(tenant)]
-        if let credentials = try await jsonBody(request)["credentials"] { params["credentials"] = credentials }
-        return try await relay("credentials.test", .object(params))
+        var test = CredentialsTestRequest(id: id, tenant: tenant)
+        if case .object(let credentials)? = try await jsonBody(request)["credentials"] { test.credentials = credentials }
+        return try await relay(.credentialsTest, test.params)
     }
 }

@@ -1,8 +1,9 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import PaddockControl
 import PaddockCore
-import PaddockSupervisor
+import PaddockControl
 import Synchronization
 
 /// `POST /v1/plugins/{id}/tools/{tool}`: the parameters as a JSON body, the
@@ -15,13 +16,12 @@ extension Gateway {
         let tool = try context.parameters.require("tool")
         let arguments = try await jsonBody(request)
         try limitPlugin(id)
-        var params: [String: JSONValue] = ["id": .string(id), "tool": .string(tool), "params": arguments]
         let tenant = Self.tenant(request, context)
-        if let tenant { params["tenant"] = .string(tenant) }
+        var call = InvokeRequest(id: id, tool: tool, arguments: arguments, tenant: tenant)
 
         if request.headers[.accept]?.contains("text/event-stream") == true {
-            params["stream"] = true
-            return stream(.object(params), plugin: id)
+            call.stream = true
+            return stream(call, plugin: id)
         }
         let ttl = try await catalog.cacheTTL(id, tool: tool)
         let key = "\(tenant ?? "")\u{0}\(id)\u{0}\(tool)\u{0}\(arguments.jsonText)"
@@ -31,7 +31,7 @@ extension Gateway {
         }
         let supervisor = self.supervisor
         let result = try await counted(id, "tool") {
-            try await DisconnectWatcher.whileConnected(context.channel) { [params] in try await supervisor.call("invoke", .object(params)) }
+            try await DisconnectWatcher.whileConnected(context.channel) { [call] in try await supervisor.call(.invoke, call.params) }
         }
         guard let ttl else { return Self.raw(result) }
         cache.put(key, result, ttl: .seconds(ttl))
@@ -60,7 +60,7 @@ extension Gateway {
     /// or `error`. The call has a supervisor connection of its own, which is
     /// not read while the client is behind (``ChunkStream``); a client that
     /// goes away cancels the call.
-    private func stream(_ params: JSONValue, plugin: String) -> Response {
+    private func stream(_ call: InvokeRequest, plugin: String) -> Response {
         let connection = Mutex<ControlClient?>(nil)
         let events = ChunkStream(
             pause: { connection.withLock { $0 }?.setReading(false) },
@@ -70,7 +70,7 @@ extension Gateway {
             do {
                 let result = try await counted(plugin, "tool") {
                     try await supervisor.streamingCall(
-                        "invoke", params, onChunk: { chunk in events.yield(Self.event("chunk", chunk)) },
+                        .invoke, call.params, onChunk: { chunk in events.yield(Self.event("chunk", chunk)) },
                         connected: { client in connection.withLock { $0 = client } })
                 }
                 events.yield(Self.event("result", result))

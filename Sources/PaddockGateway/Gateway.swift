@@ -1,6 +1,7 @@
 public import Hummingbird
 import HTTPTypes
 import NIOCore
+import PaddockControl
 public import PaddockCore
 
 /// `paddock-gateway`: HTTP in front of `paddockd`'s control socket. It keeps
@@ -69,12 +70,12 @@ public struct Gateway: Sendable {
         keyed.post("tenants/:tenant/plugins/:id/settings/test") { request, context in try await testConnection(request, context) }
 
         let admin = router.group("v1/plugins").add(middleware: KeyMiddleware(authenticator: authenticator, limits: keyLimits, adminOnly: true))
-        admin.post(":id/activate") { _, context in try await lifecycle("activate", context) }
-        admin.post(":id/deactivate") { _, context in try await lifecycle("deactivate", context) }
-        admin.delete(":id") { _, context in try await lifecycle("uninstall", context) }
+        admin.post(":id/activate") { _, context in try await lifecycle(.activate, context) }
+        admin.post(":id/deactivate") { _, context in try await lifecycle(.deactivate, context) }
+        admin.delete(":id") { _, context in try await lifecycle(.uninstall, context) }
         admin.get(":id/logs") { request, context in
             let tail = request.uri.queryParameters.get("tail").flatMap { Int($0) } ?? 50
-            return try await relay("logs", ["id": .string(try context.parameters.require("id")), "tail": .int(tail)])
+            return try await relay(.logs, LogsRequest(id: try context.parameters.require("id"), tail: tail).params)
         }
         admin.put(":id/settings") { request, context in try await pluginSettings(request, context) }
 
@@ -98,7 +99,7 @@ public struct Gateway: Sendable {
     }
 
     /// A control method's answer, as it is.
-    func relay(_ method: String, _ params: JSONValue) async throws -> Response {
+    func relay(_ method: ControlMethod, _ params: JSONValue) async throws -> Response {
         Self.raw(try await supervisor.call(method, params))
     }
 

@@ -1,9 +1,10 @@
 public import Hummingbird
 public import NIOCore
+public import PaddockCore
 
 /// Who is calling: an API key's kind and tenant.
 public struct Caller: Sendable, Equatable {
-    public enum Kind: String, Sendable { case admin, tenant }
+    public typealias Kind = APIKeyKind
     public var keyID: String
     public var kind: Kind
     /// The tenant of a tenant key; nil for admin keys.

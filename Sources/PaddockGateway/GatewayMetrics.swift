@@ -1,3 +1,4 @@
+import PaddockControl
 import PaddockCore
 import Prometheus
 import Synchronization
@@ -45,7 +46,7 @@ final class GatewayMetrics: Sendable {
     /// method) refreshed first when it answers.
     func exposition(supervisor: SupervisorClient) async -> [UInt8] {
         let up = registry.makeGauge(descriptor: Self.name("gateway", "supervisor", "up", "1 when paddockd answers"))
-        if let plugins = try? await supervisor.json("metrics").arrayValue {
+        if let plugins = try? await supervisor.json(.metrics).arrayValue {
             up.set(to: 1.0)
             var current: [String: [Gauge]] = [:]
             for plugin in plugins {

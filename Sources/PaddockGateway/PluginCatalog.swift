@@ -1,3 +1,4 @@
+import PaddockControl
 import PaddockCore
 import Synchronization
 
@@ -6,7 +7,7 @@ import Synchronization
 /// method, remembered for two seconds.
 final class PluginCatalog: Sendable {
     private let supervisor: SupervisorClient
-    private let entries = Mutex<[String: (detail: JSONValue, until: ContinuousClock.Instant)]>([:])
+    private let entries = Mutex<[String: (detail: PluginDescription, until: ContinuousClock.Instant)]>([:])
 
     init(supervisor: SupervisorClient) {
         self.supervisor = supervisor
@@ -14,10 +15,10 @@ final class PluginCatalog: Sendable {
 
     /// The plugin's description (`plugin` control method).
     /// - Throws: 306 for an unknown plugin or an unreachable supervisor.
-    func detail(_ id: String) async throws -> JSONValue {
+    func detail(_ id: String) async throws -> PluginDescription {
         let now = ContinuousClock.now
         if let known = entries.withLock({ $0[id] }), known.until > now { return known.detail }
-        let detail = try await supervisor.json("plugin", ["id": .string(id)])
+        let detail = PluginDescription(result: try await supervisor.json(.plugin, PluginRequest(id).params))
         entries.withLock { $0[id] = (detail, now + .seconds(2)) }
         return detail
     }
@@ -29,22 +30,15 @@ final class PluginCatalog: Sendable {
 
     /// The tool's `cache_ttl` in seconds, when it declares one.
     func cacheTTL(_ id: String, tool: String) async throws -> Int? {
-        let tools = try await detail(id)["manifest"]?["tools"]?.arrayValue ?? []
-        for provider in tools {
-            for item in provider["items"]?.arrayValue ?? [] where item["name"]?.stringValue == tool {
-                if case .int(let seconds)? = item["cache_ttl"], seconds > 0 { return seconds }
-            }
-        }
-        return nil
+        try await detail(id).cacheTTL(tool: tool)
     }
 
     /// The HTTP methods the plugin's manifest lets its endpoints serve.
-    func endpointMethods(_ id: String) async throws -> Set<String> {
-        let methods = try await detail(id)["manifest"]?["permission"]?["endpoints"]?.arrayValue ?? []
-        return Set(methods.compactMap(\.stringValue))
+    func endpointMethods(_ id: String) async throws -> Set<HTTPMethod> {
+        try await detail(id).endpointMethods
     }
 
     func publicEndpoints(_ id: String) async throws -> Bool {
-        try await detail(id)["public_endpoints"] == true
+        try await detail(id).publicEndpoints
     }
 }

@@ -1,5 +1,5 @@
+public import PaddockControl
 public import PaddockCore
-public import PaddockSupervisor
 
 /// The gateway's connection to `paddockd`'s control socket. It connects on
 /// demand and again after the supervisor restarts; while the supervisor is
@@ -19,7 +19,7 @@ public actor SupervisorClient {
     /// - Throws: the supervisor's coded error; 306 when it cannot be reached
     ///   or the connection breaks during the call.
     public func call(
-        _ method: String, _ params: JSONValue = [:], onChunk: (@Sendable ([UInt8]) -> Void)? = nil
+        _ method: ControlMethod, _ params: JSONValue = [:], onChunk: (@Sendable ([UInt8]) -> Void)? = nil
     ) async throws -> [UInt8] {
         let client = try await connected()
         do {
@@ -36,7 +36,7 @@ public actor SupervisorClient {
     /// it (a consumer that cannot keep up, see ``ControlClient/setReading(_:)``)
     /// holds up no other call. `connected` gets the connection first.
     public nonisolated func streamingCall(
-        _ method: String, _ params: JSONValue, onChunk: @escaping @Sendable ([UInt8]) -> Void,
+        _ method: ControlMethod, _ params: JSONValue, onChunk: @escaping @Sendable ([UInt8]) -> Void,
         connected: @Sendable (ControlClient) -> Void
     ) async throws -> [UInt8] {
         guard let client = await ControlClient.connect(socketPath: socketPath) else { throw unreachable() }
@@ -46,13 +46,13 @@ public actor SupervisorClient {
     }
 
     /// A call's result as JSON.
-    public func json(_ method: String, _ params: JSONValue = [:]) async throws -> JSONValue {
+    public func json(_ method: ControlMethod, _ params: JSONValue = [:]) async throws -> JSONValue {
         try JSONValue(parsing: try await call(method, params))
     }
 
     /// True when the supervisor answers now.
     public func isReachable() async -> Bool {
-        (try? await call("list")) != nil
+        (try? await call(.list)) != nil
     }
 
     private nonisolated func unreachable() -> PaddockError {

@@ -6,12 +6,7 @@ public import PaddockCore
 /// compared in constant time. The key itself is shown once, at creation.
 /// Not thread-safe: one actor owns it.
 public final class APIKeys {
-    public enum Kind: String, Sendable {
-        /// Management routes, and everything a tenant key may do in any tenant.
-        case admin
-        /// Tool calls, endpoints and settings within one tenant.
-        case tenant
-    }
+    public typealias Kind = APIKeyKind
 
     public struct Record: Sendable, Equatable {
         public var id: String
@@ -38,7 +33,7 @@ public final class APIKeys {
             guard let tenant, !tenant.isEmpty else {
                 throw PaddockError(.configurationMissing, "a tenant key needs its tenant", field: "tenant")
             }
-            try Self.checkTenant(tenant)
+            try Tenant.check(tenant)
         }
         var generator = SystemRandomNumberGenerator()
         let id = (0..<6).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexString
@@ -78,15 +73,6 @@ public final class APIKeys {
             throw PaddockError(.configurationMissing, "there is no API key \(id)", field: "id")
         }
         if !record.revoked { try database.query("UPDATE api_keys SET revoked_at = unixepoch() WHERE id = ?", [.text(id)]) }
-    }
-
-    /// Tenant names: 1–64 of `[a-z0-9-]`.
-    public static func checkTenant(_ tenant: String) throws(PaddockError) {
-        guard (1...64).contains(tenant.utf8.count),
-            tenant.utf8.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") })
-        else {
-            throw PaddockError(.wrongFormat, "a tenant is 1 to 64 of a-z, 0-9 and '-', not '\(tenant)'", field: "tenant")
-        }
     }
 
     private func record(_ id: String) throws(PaddockError) -> Record? {

@@ -2,6 +2,7 @@ import CLinux
 import Glibc
 public import NIOCore
 import NIOPosix
+import PaddockControl
 import PaddockCore
 import PaddockRPC
 import Synchronization
@@ -55,44 +56,46 @@ public enum ControlServer {
             cancel: { id in calls.cancel(id) })
     }
 
-    private static func answer(_ daemon: Daemon, _ method: String, _ params: [UInt8], _ reply: RPCReply) async {
+    private static func answer(_ daemon: Daemon, _ name: String, _ params: [UInt8], _ reply: RPCReply) async {
+        guard let method = ControlMethod(rawValue: name) else {
+            let error = PaddockError(.unparsableData, "paddockd has no method '\(name)'")
+            return reply.fail(RPCError(error, code: RPCError.methodNotFound))
+        }
         do {
             let arguments = params.isEmpty ? JSONValue.object([:]) : try JSONValue(parsing: params)
             reply.succeed(try await result(daemon, method, arguments, reply))
         } catch let error as PaddockError {
-            reply.fail(RPCError(error, code: error.code == .unparsableData ? RPCError.methodNotFound : RPCError.applicationError))
+            reply.fail(RPCError(error))
         } catch {
             reply.fail(RPCError(PaddockError(.handlerFailed, "\(error)")))
         }
     }
 
-    private static func result(_ daemon: Daemon, _ method: String, _ arguments: JSONValue, _ reply: RPCReply) async throws -> [UInt8] {
+    private static func result(_ daemon: Daemon, _ method: ControlMethod, _ params: JSONValue, _ reply: RPCReply) async throws -> [UInt8] {
         switch method {
-        case "install": return try await daemon.install(arguments).jsonBytes
-        case "activate": return try await daemon.activate(arguments).jsonBytes
-        case "deactivate": return try await daemon.deactivate(arguments).jsonBytes
-        case "uninstall": return try await daemon.uninstall(arguments).jsonBytes
-        case "settings": return try await daemon.settings(arguments).jsonBytes
-        case "list": return try await daemon.list().jsonBytes
-        case "status": return try await daemon.status(arguments).jsonBytes
-        case "logs": return try await daemon.logs(arguments).jsonBytes
-        case "storage.usage": return try await daemon.storageUsage(arguments).jsonBytes
-        case "storage.check": return try await daemon.storageCheck(arguments).jsonBytes
-        case "audit": return try await daemon.audit(arguments).jsonBytes
-        case "plugin": return try await daemon.plugin(arguments).jsonBytes
-        case "metrics": return try await daemon.metrics().jsonBytes
-        case "endpoint": return try await daemon.endpoint(arguments)
-        case "credentials.test": return try await daemon.testCredentials(arguments)
-        case "keys.create": return try await daemon.createKey(arguments).jsonBytes
-        case "keys.list": return try await daemon.listKeys().jsonBytes
-        case "keys.revoke": return try await daemon.revokeKey(arguments).jsonBytes
-        case "keys.verify": return try await daemon.verifyKey(arguments).jsonBytes
-        case "invoke":
+        case .install: return try await daemon.install(InstallRequest(params: params)).jsonBytes
+        case .activate: return try await daemon.activate(PluginRequest(params: params)).jsonBytes
+        case .deactivate: return try await daemon.deactivate(PluginRequest(params: params)).jsonBytes
+        case .uninstall: return try await daemon.uninstall(UninstallRequest(params: params)).jsonBytes
+        case .settings: return try await daemon.settings(SettingsRequest(params: params)).jsonBytes
+        case .list: return try await daemon.list().jsonBytes
+        case .status: return try await daemon.status(StatusRequest(params: params)).jsonBytes
+        case .logs: return try await daemon.logs(LogsRequest(params: params)).jsonBytes
+        case .storageUsage: return try await daemon.storageUsage(PluginRequest(params: params)).jsonBytes
+        case .storageCheck: return try await daemon.storageCheck(PluginRequest(params: params)).jsonBytes
+        case .audit: return try await daemon.audit(AuditRequest(params: params)).jsonBytes
+        case .plugin: return try await daemon.plugin(PluginRequest(params: params)).jsonBytes
+        case .metrics: return try await daemon.metrics().jsonBytes
+        case .endpoint: return try await daemon.endpoint(EndpointRequest(params: params))
+        case .credentialsTest: return try await daemon.testCredentials(CredentialsTestRequest(params: params))
+        case .keysCreate: return try await daemon.createKey(KeysCreateRequest(params: params)).jsonBytes
+        case .keysList: return try await daemon.listKeys().jsonBytes
+        case .keysRevoke: return try await daemon.revokeKey(KeysRevokeRequest(params: params)).jsonBytes
+        case .keysVerify: return try await daemon.verifyKey(KeysVerifyRequest(params: params)).jsonBytes
+        case .invoke:
+            let request = try InvokeRequest(params: params)
             let sendChunk: @Sendable ([UInt8]) -> Void = { reply.chunk(raw: $0) }
-            let streams = arguments["stream"] == .bool(true)
-            return try await daemon.invoke(arguments, onChunk: streams ? sendChunk : nil, backpressure: streams ? reply.backpressure : nil)
-        default:
-            throw PaddockError(.unparsableData, "paddockd has no method '\(method)'")
+            return try await daemon.invoke(request, onChunk: request.stream ? sendChunk : nil, backpressure: request.stream ? reply.backpressure : nil)
         }
     }
 }

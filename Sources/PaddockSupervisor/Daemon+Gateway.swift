@@ -1,4 +1,4 @@
-import Foundation
+import PaddockControl
 import PaddockCore
 import PaddockStorage
 
@@ -7,14 +7,13 @@ import PaddockStorage
 extension Daemon {
     /// `plugin {"id"}`: the manifest, lifecycle and live status, storage usage,
     /// and whether its endpoints are public.
-    func plugin(_ params: JSONValue) async throws -> JSONValue {
-        let id = try Self.string(params, "id")
+    func plugin(_ request: PluginRequest) async throws -> JSONValue {
+        let id = request.id
         guard let record = try registry.record(id) else { throw Self.notInstalled(id) }
         let manifest = try await engine.manifest(id)
-        let encoded = try JSONValue(parsing: Array(try JSONEncoder().encode(manifest)))
         let usage = try await storageBytes(id)
         return try await status(id).merging([
-            "directory": .string(record.directory), "manifest": encoded,
+            "directory": .string(record.directory), "manifest": manifest.jsonValue,
             "public_endpoints": .bool(try registry.publicEndpoints(id)),
             "storage": ["bytes": .int(usage), "quota": .int(manifest.permission.storage.bytes)],
         ])
@@ -27,29 +26,21 @@ extension Daemon {
 
     /// `endpoint {"id", "method", "path", "query"?, "headers"?, "body"?: base64, "tenant"?}`:
     /// `{"status", "headers", "body": base64}` from the plugin's endpoint.
-    func endpoint(_ params: JSONValue) async throws -> [UInt8] {
-        let id = try Self.string(params, "id")
-        let name = try Self.string(params, "method")
-        guard let method = HTTPMethod(rawValue: name.uppercased()) else {
-            throw PaddockError(.wrongFormat, "'\(name)' is not an HTTP method", field: "method")
-        }
-        guard let body = Base64.decode(params["body"]?.stringValue ?? "") else {
-            throw PaddockError(.unparsableData, "the body is not base64", field: "body")
-        }
-        return try await engine.invokeEndpoint(
-            id, method: method, path: try Self.string(params, "path"), query: HostService.strings(params["query"]),
-            headers: HostService.strings(params["headers"]), body: body, scope: try scope(id, params))
+    func endpoint(_ request: EndpointRequest) async throws -> [UInt8] {
+        try await engine.invokeEndpoint(
+            request.id, method: request.method, path: request.path, query: request.query, headers: request.headers,
+            body: request.body, scope: try scope(request.id, request.tenant))
     }
 
     /// `credentials.test {"id", "tenant"?, "credentials"?}`: the seed's "test
     /// connection" with the given credentials, or the stored ones.
-    func testCredentials(_ params: JSONValue) async throws -> [UInt8] {
-        let id = try Self.string(params, "id")
-        let scope = try scope(id, params)
+    func testCredentials(_ request: CredentialsTestRequest) async throws -> [UInt8] {
+        let id = request.id
+        let scope = try scope(id, request.tenant)
         let stored = try registry.settings(id, tenant: scope?.tenant)
         let secrets = Set(try await engine.manifest(id).settings.filter { $0.type == .secret }.map(\.name))
         let credentials: JSONValue =
-            if let given = params["credentials"], case .object = given { given }
+            if let given = request.credentials { .object(given) }
             else if case .object(let values) = stored { .object(values.filter { secrets.contains($0.key) }) }
             else { [:] }
         return try await engine.validateCredentials(id, credentials: credentials, scope: scope)
@@ -76,12 +67,8 @@ extension Daemon {
 
     /// `keys.create {"kind": "admin"|"tenant", "tenant"?}`: the record and
     /// the key, which is shown this once.
-    func createKey(_ params: JSONValue) throws -> JSONValue {
-        let name = try Self.string(params, "kind")
-        guard let kind = APIKeys.Kind(rawValue: name) else {
-            throw PaddockError(.wrongFormat, "a key is 'admin' or 'tenant', not '\(name)'", field: "kind")
-        }
-        let (record, key) = try keys.create(kind: kind, tenant: params["tenant"]?.stringValue)
+    func createKey(_ request: KeysCreateRequest) throws -> JSONValue {
+        let (record, key) = try keys.create(kind: request.kind, tenant: request.tenant)
         return Self.json(record).merging(["key": .string(key)])
     }
 
@@ -91,15 +78,15 @@ extension Daemon {
     }
 
     /// `keys.revoke {"id"}`.
-    func revokeKey(_ params: JSONValue) throws -> JSONValue {
-        let id = try Self.string(params, "id")
+    func revokeKey(_ request: KeysRevokeRequest) throws -> JSONValue {
+        let id = request.id
         try keys.revoke(id)
         return ["id": .string(id), "revoked": true]
     }
 
     /// `keys.verify {"key"}`: the key's record when it is live, else `{"valid": false}`.
-    func verifyKey(_ params: JSONValue) throws -> JSONValue {
-        guard let record = try keys.verify(try Self.string(params, "key")) else { return ["valid": false] }
+    func verifyKey(_ request: KeysVerifyRequest) throws -> JSONValue {
+        guard let record = try keys.verify(request.key) else { return ["valid": false] }
         return Self.json(record).merging(["valid": true])
     }
 

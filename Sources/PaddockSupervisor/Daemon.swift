@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import PaddockControl
 public import PaddockCore
 import PaddockRPC
 import PaddockStorage
@@ -69,8 +70,8 @@ public actor Daemon {
     // MARK: Control methods
 
     /// `install {"directory"}`: records and loads a plugin directory.
-    func install(_ params: JSONValue) async throws -> JSONValue {
-        let directory = try Self.string(params, "directory")
+    func install(_ request: InstallRequest) async throws -> JSONValue {
+        let directory = request.directory
         let path = EngineConfiguration.realPath(directory) ?? directory
         let manifest = try ManifestLoader().manifest(in: path)
         let record = try registry.install(manifest, directory: path)
@@ -85,8 +86,8 @@ public actor Daemon {
 
     /// `activate {"id"}`: the seed's three checks, then running; the plugin
     /// stays inactive when a check fails.
-    func activate(_ params: JSONValue) async throws -> JSONValue {
-        let id = try Self.string(params, "id")
+    func activate(_ request: PluginRequest) async throws -> JSONValue {
+        let id = request.id
         guard try registry.record(id) != nil else { throw Self.notInstalled(id) }
         do {
             try await engine.start(id)
@@ -99,18 +100,18 @@ public actor Daemon {
     }
 
     /// `deactivate {"id"}`.
-    func deactivate(_ params: JSONValue) async throws -> JSONValue {
-        let id = try Self.string(params, "id")
+    func deactivate(_ request: PluginRequest) async throws -> JSONValue {
+        let id = request.id
         try await engine.stop(id)
         try registry.setState(id, .inactive)
         return try await status(id)
     }
 
     /// `uninstall {"id", "force"?}`: refuses while calls are in flight unless forced.
-    func uninstall(_ params: JSONValue) async throws -> JSONValue {
-        let id = try Self.string(params, "id")
+    func uninstall(_ request: UninstallRequest) async throws -> JSONValue {
+        let id = request.id
         let status = try await engine.status(id)
-        if status.inFlight > 0, params["force"] != .bool(true) {
+        if status.inFlight > 0, !request.force {
             throw PaddockError(.rateLimited, "\(id) has \(status.inFlight) calls in flight; wait, or uninstall with --force", reason: .inUse)
         }
         try await engine.unload(id)
@@ -122,29 +123,22 @@ public actor Daemon {
 
     /// `settings {"id", "tenant"?, "set"?: {...}, "public_endpoints"?: Bool}`:
     /// stores values (the plugin's, or one tenant's), answers with secrets masked.
-    func settings(_ params: JSONValue) async throws -> JSONValue {
-        let id = try Self.string(params, "id")
+    func settings(_ request: SettingsRequest) async throws -> JSONValue {
+        let id = request.id
         guard let record = try registry.record(id) else { throw Self.notInstalled(id) }
-        let tenant = try Self.tenant(params)
-        if case .object(let values)? = params["set"] {
+        let tenant = request.tenant
+        if let values = request.set {
             let manifest = try ManifestLoader().manifest(in: record.directory)
             try registry.setSettings(id, values, manifest: manifest, tenant: tenant)
             if tenant == nil { try await engine.setSettings(id, try registry.settings(id)) }
         }
-        if case .bool(let open)? = params["public_endpoints"] { try registry.setPublicEndpoints(id, open) }
+        if let open = request.publicEndpoints { try registry.setPublicEndpoints(id, open) }
         return try registry.publicSettings(id, tenant: tenant)
     }
 
     /// A tenant's view of a plugin's settings, for nested calls made for it.
     func tenantSettings(_ plugin: String, _ tenant: String) throws(PaddockError) -> JSONValue {
         try registry.settings(plugin, tenant: tenant)
-    }
-
-    /// The optional `tenant` parameter, checked.
-    static func tenant(_ params: JSONValue) throws(PaddockError) -> String? {
-        guard let tenant = params["tenant"]?.stringValue else { return nil }
-        try APIKeys.checkTenant(tenant)
-        return tenant
     }
 
     /// `list`: every installed plugin with its live state.
@@ -161,8 +155,8 @@ public actor Daemon {
     }
 
     /// `status {"id"?}`: one plugin's status, or every plugin's.
-    func status(_ params: JSONValue) async throws -> JSONValue {
-        if let id = params["id"]?.stringValue { return try await status(id) }
+    func status(_ request: StatusRequest) async throws -> JSONValue {
+        if let id = request.id { return try await status(id) }
         var all: [JSONValue] = []
         for record in try registry.all() { all.append(try await status(record.id)) }
         return .array(all)
@@ -192,34 +186,30 @@ public actor Daemon {
     }
 
     /// `invoke {"id", "tool", "params"}`: the tool's result; chunks go to `onChunk`.
-    func invoke(_ params: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)?, backpressure: Backpressure?) async throws -> [UInt8] {
-        let id = try Self.string(params, "id")
-        let tool = try Self.string(params, "tool")
-        return try await engine.invokeTool(
-            id, tool: tool, arguments: params["params"] ?? .object([:]), onChunk: onChunk, backpressure: backpressure,
-            scope: try scope(id, params))
+    func invoke(_ request: InvokeRequest, onChunk: (@Sendable ([UInt8]) -> Void)?, backpressure: Backpressure?) async throws -> [UInt8] {
+        try await engine.invokeTool(
+            request.id, tool: request.tool, arguments: request.arguments, onChunk: onChunk, backpressure: backpressure,
+            scope: try scope(request.id, request.tenant))
     }
 
     /// The scope of a call made for `tenant`, with the tenant's settings.
-    func scope(_ id: String, _ params: JSONValue) throws(PaddockError) -> CallScope? {
-        guard let tenant = try Self.tenant(params) else { return nil }
+    func scope(_ id: String, _ tenant: String?) throws(PaddockError) -> CallScope? {
+        guard let tenant else { return nil }
         return CallScope(tenant: tenant, settings: try registry.settings(id, tenant: tenant))
     }
 
     /// `logs {"id", "tail"?}`: the last lines of the plugin's log.
-    func logs(_ params: JSONValue) async throws -> JSONValue {
-        let id = try Self.string(params, "id")
-        let tail = params["tail"].flatMap { if case .int(let n) = $0 { n } else { nil } } ?? 50
-        let path = try await engine.logPath(id)
+    func logs(_ request: LogsRequest) async throws -> JSONValue {
+        let path = try await engine.logPath(request.id)
         await LogWriter.shared.flush()
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: true).suffix(max(0, tail))
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true).suffix(max(0, request.tail))
         return .object(["path": .string(path), "lines": .array(lines.map { .string(String($0)) })])
     }
 
     /// `storage.usage {"id"}`: the plugin's usage in each tenant, against its quota.
-    func storageUsage(_ params: JSONValue) async throws -> JSONValue {
-        let id = try Self.string(params, "id")
+    func storageUsage(_ request: PluginRequest) async throws -> JSONValue {
+        let id = request.id
         let quota = try await engine.manifest(id).permission.storage.bytes
         let usage = try await engine.storage.run { store, _ in try store.usageByTenant(plugin: id) }
         let tenants: [JSONValue] = usage.sorted { $0.key < $1.key }.map { .object(["tenant": .string($0.key), "bytes": .int($0.value)]) }
@@ -230,8 +220,8 @@ public actor Daemon {
 
     /// `storage.check {"id"}`: the recorded usage against the usage
     /// recomputed from the data, per tenant; `consistent` when all agree.
-    func storageCheck(_ params: JSONValue) async throws -> JSONValue {
-        let id = try Self.string(params, "id")
+    func storageCheck(_ request: PluginRequest) async throws -> JSONValue {
+        let id = request.id
         guard try registry.record(id) != nil else { throw Self.notInstalled(id) }
         let checks = try await engine.storage.run { store, _ in try store.check(plugin: id) }
         let tenants: [JSONValue] = checks.map {
@@ -244,10 +234,8 @@ public actor Daemon {
     }
 
     /// `audit {"id"?, "limit"?}`: the newest denied host calls, oldest first.
-    func audit(_ params: JSONValue) async throws -> JSONValue {
-        let id = params["id"]?.stringValue
-        let limit = params["limit"].flatMap { if case .int(let n) = $0 { n } else { nil } } ?? 100
-        let entries = try await engine.storage.run { _, audit in try audit.entries(plugin: id, limit: limit) }
+    func audit(_ request: AuditRequest) async throws -> JSONValue {
+        let entries = try await engine.storage.run { _, audit in try audit.entries(plugin: request.id, limit: request.limit) }
         return .array(entries.map { entry in
             .object([
                 "at_ms": .int(Int(entry.at)), "plugin": .string(entry.plugin), "method": .string(entry.method),
@@ -261,13 +249,6 @@ public actor Daemon {
     }
 
     // MARK: Helpers
-
-    static func string(_ params: JSONValue, _ key: String) throws(PaddockError) -> String {
-        guard let value = params[key]?.stringValue, !value.isEmpty else {
-            throw PaddockError(.configurationMissing, "the parameter '\(key)' is missing", field: key)
-        }
-        return value
-    }
 
     static func json(_ record: Registry.Record) -> JSONValue {
         .object([

@@ -17,7 +17,7 @@ extension HostService {
         // The SDKs name the tenant of the call they serve; a plugin naming
         // another one reaches only its own data there, never another plugin's.
         let tenant = arguments["tenant"]?.stringValue ?? ""
-        if !tenant.isEmpty { try APIKeys.checkTenant(tenant) }
+        if !tenant.isEmpty { try Tenant.check(tenant) }
         let namespace = PluginStore.Namespace(plugin: plugin, tenant: tenant)
         let quota = manifest.permission.storage.bytes
         @Sendable func usage(_ store: PluginStore) throws(PaddockError) -> JSONValue { .int(try store.usage(namespace)) }

@@ -1,11 +1,10 @@
-import CLinux
 import Glibc
 import NIOCore
 import NIOPosix
 public import PaddockCore
 import PaddockRPC
 
-/// A connection to `paddockd`'s control socket, for the `paddock` CLI.
+/// A connection to `paddockd`'s control socket, for the `paddock` CLI and the gateway.
 public final class ControlClient: Sendable {
     private let peer: RPCPeer
 
@@ -44,13 +43,15 @@ public final class ControlClient: Sendable {
         return true
     }
 
-    /// Calls a control method; `onChunk` receives streamed chunks.
+    /// Calls a control method with its params (a ``ControlRequest``'s
+    /// `params`); `onChunk` receives streamed chunks.
     /// - Parameter timeout: fail with 204 when there is no answer by then.
+    /// - Returns: the result's JSON bytes.
     public func call(
-        _ method: String, _ params: JSONValue = .object([:]), timeout: Duration? = nil,
+        _ method: ControlMethod, _ params: JSONValue = [:], timeout: Duration? = nil,
         onChunk: (@Sendable ([UInt8]) -> Void)? = nil
     ) async throws -> [UInt8] {
-        try await peer.perform(method, params: params.jsonBytes, timeout: timeout.map(TimeAmount.init), onChunk: onChunk)
+        try await peer.perform(method.rawValue, params: params.jsonBytes, timeout: timeout.map(TimeAmount.init), onChunk: onChunk)
     }
 
     /// Stops or resumes reading the connection: a consumer of streamed

@@ -1,0 +1,45 @@
+/// Every method paddockd serves on its control socket; the raw value is the
+/// method's name on the wire. A name not here is answered with JSON-RPC
+/// -32601 (method not found).
+public enum ControlMethod: String, CaseIterable, Sendable {
+    /// ``InstallRequest``: records and loads a plugin directory.
+    case install
+    /// ``PluginRequest``: the activation checks, then running.
+    case activate
+    /// ``PluginRequest``.
+    case deactivate
+    /// ``UninstallRequest``.
+    case uninstall
+    /// ``SettingsRequest``: the plugin's or a tenant's settings, secrets masked.
+    case settings
+    /// No params: every installed plugin.
+    case list
+    /// ``StatusRequest``.
+    case status
+    /// ``LogsRequest``.
+    case logs
+    /// ``PluginRequest``: stored bytes per tenant against the quota.
+    case storageUsage = "storage.usage"
+    /// ``PluginRequest``: recorded usage against usage recomputed from the data.
+    case storageCheck = "storage.check"
+    /// ``AuditRequest``: denied host calls.
+    case audit
+    /// ``PluginRequest``: the whole description (``PluginDescription``).
+    case plugin
+    /// No params: per-plugin figures for the gateway's metrics.
+    case metrics
+    /// ``EndpointRequest``: one call to a plugin's HTTP endpoint.
+    case endpoint
+    /// ``CredentialsTestRequest``: the seed's "test connection".
+    case credentialsTest = "credentials.test"
+    /// ``KeysCreateRequest``.
+    case keysCreate = "keys.create"
+    /// No params: every API key's record.
+    case keysList = "keys.list"
+    /// ``KeysRevokeRequest``.
+    case keysRevoke = "keys.revoke"
+    /// ``KeysVerifyRequest``: answered as ``KeyVerification``.
+    case keysVerify = "keys.verify"
+    /// ``InvokeRequest``: a tool call, streamed or not.
+    case invoke
+}

@@ -1,0 +1,341 @@
+public import PaddockCore
+
+/// The params of a control method as a type. paddockd reads what arrives
+/// with `init(params:)`, which throws the catalog error it answers with;
+/// clients build a request and send its `params`.
+public protocol ControlRequest: Sendable, Equatable {
+    /// Reads the params of a call.
+    /// - Throws: ``PaddockError`` 101 (with the parameter as `field`) for a
+    ///   missing parameter, 102 for a wrong value, 202 for data that cannot be read.
+    init(params: JSONValue) throws(PaddockError)
+    /// The params, as sent.
+    var params: JSONValue { get }
+}
+
+/// A request whose params are one string, required and not empty.
+public protocol SingleParameterRequest: ControlRequest {
+    /// The parameter's name on the wire.
+    static var parameter: String { get }
+    init(_ value: String)
+    var value: String { get }
+}
+
+extension SingleParameterRequest {
+    public init(params: JSONValue) throws(PaddockError) {
+        self.init(try params.required(Self.parameter))
+    }
+
+    public var params: JSONValue { [Self.parameter: .string(value)] }
+}
+
+/// `install {"directory"}`.
+public struct InstallRequest: SingleParameterRequest {
+    public static let parameter = "directory"
+    public var directory: String
+    public var value: String { directory }
+    public init(_ directory: String) { self.directory = directory }
+}
+
+/// `{"id"}`: the params of `activate`, `deactivate`, `plugin`,
+/// `storage.usage` and `storage.check`.
+public struct PluginRequest: SingleParameterRequest {
+    public static let parameter = "id"
+    public var id: String
+    public var value: String { id }
+    public init(_ id: String) { self.id = id }
+}
+
+/// `keys.revoke {"id"}`: the key with that id (from `keys.list`) stops working.
+public struct KeysRevokeRequest: SingleParameterRequest {
+    public static let parameter = "id"
+    public var id: String
+    public var value: String { id }
+    public init(_ id: String) { self.id = id }
+}
+
+/// `keys.verify {"key"}`: whether a key is live, answered as ``KeyVerification``.
+public struct KeysVerifyRequest: SingleParameterRequest {
+    public static let parameter = "key"
+    public var key: String
+    public var value: String { key }
+    public init(_ key: String) { self.key = key }
+}
+
+/// `uninstall {"id", "force"?}`: `force` uninstalls even while calls are in flight.
+public struct UninstallRequest: ControlRequest {
+    public var id: String
+    public var force: Bool
+
+    public init(id: String, force: Bool = false) {
+        self.id = id
+        self.force = force
+    }
+
+    public init(params: JSONValue) throws(PaddockError) {
+        id = try params.required("id")
+        force = params["force"] == true
+    }
+
+    public var params: JSONValue { ["id": .string(id), "force": .bool(force)] }
+}
+
+/// `settings {"id", "tenant"?, "set"?: {...}, "public_endpoints"?: Bool}`:
+/// shows, and with `set` stores, the plugin's settings or one tenant's.
+public struct SettingsRequest: ControlRequest {
+    public var id: String
+    /// The tenant whose settings (over the plugin's own) are meant; nil for the plugin's.
+    public var tenant: String?
+    /// Values to store.
+    public var set: [String: JSONValue]?
+    /// Whether the gateway serves the plugin's endpoints without an API key.
+    public var publicEndpoints: Bool?
+
+    public init(id: String, tenant: String? = nil, set: [String: JSONValue]? = nil, publicEndpoints: Bool? = nil) {
+        self.id = id
+        self.tenant = tenant
+        self.set = set
+        self.publicEndpoints = publicEndpoints
+    }
+
+    public init(params: JSONValue) throws(PaddockError) {
+        id = try params.required("id")
+        tenant = try params.tenant()
+        if case .object(let values)? = params["set"] { set = values }
+        if case .bool(let open)? = params["public_endpoints"] { publicEndpoints = open }
+    }
+
+    public var params: JSONValue {
+        var object: [String: JSONValue] = ["id": .string(id)]
+        object["tenant"] = tenant.map(JSONValue.string)
+        object["set"] = set.map(JSONValue.object)
+        object["public_endpoints"] = publicEndpoints.map(JSONValue.bool)
+        return .object(object)
+    }
+}
+
+/// `status {"id"?}`: one plugin's status, or every plugin's.
+public struct StatusRequest: ControlRequest {
+    public var id: String?
+
+    public init(id: String? = nil) {
+        self.id = id
+    }
+
+    public init(params: JSONValue) throws(PaddockError) {
+        id = params["id"]?.stringValue
+    }
+
+    public var params: JSONValue { id.map { ["id": .string($0)] } ?? [:] }
+}
+
+/// `logs {"id", "tail"?}`: the last `tail` lines (50 unless given) of a plugin's log.
+public struct LogsRequest: ControlRequest {
+    public var id: String
+    public var tail: Int
+
+    public init(id: String, tail: Int = 50) {
+        self.id = id
+        self.tail = tail
+    }
+
+    public init(params: JSONValue) throws(PaddockError) {
+        id = try params.required("id")
+        tail = params.integer("tail") ?? 50
+    }
+
+    public var params: JSONValue { ["id": .string(id), "tail": .int(tail)] }
+}
+
+/// `audit {"id"?, "limit"?}`: the newest `limit` (100 unless given) denied
+/// host calls, of one plugin or all.
+public struct AuditRequest: ControlRequest {
+    public var id: String?
+    public var limit: Int
+
+    public init(id: String? = nil, limit: Int = 100) {
+        self.id = id
+        self.limit = limit
+    }
+
+    public init(params: JSONValue) throws(PaddockError) {
+        id = params["id"]?.stringValue
+        limit = params.integer("limit") ?? 100
+    }
+
+    public var params: JSONValue {
+        var object: [String: JSONValue] = ["limit": .int(limit)]
+        object["id"] = id.map(JSONValue.string)
+        return .object(object)
+    }
+}
+
+/// `invoke {"id", "tool", "params"?, "tenant"?, "stream"?}`: a tool call;
+/// with `stream`, the partial results come as chunks before the result.
+public struct InvokeRequest: ControlRequest {
+    public var id: String
+    public var tool: String
+    /// The tool's arguments (`params` on the wire).
+    public var arguments: JSONValue
+    /// The tenant the call is made for, whose settings the plugin sees.
+    public var tenant: String?
+    public var stream: Bool
+
+    public init(id: String, tool: String, arguments: JSONValue = [:], tenant: String? = nil, stream: Bool = false) {
+        self.id = id
+        self.tool = tool
+        self.arguments = arguments
+        self.tenant = tenant
+        self.stream = stream
+    }
+
+    public init(params: JSONValue) throws(PaddockError) {
+        id = try params.required("id")
+        tool = try params.required("tool")
+        arguments = params["params"] ?? [:]
+        tenant = try params.tenant()
+        stream = params["stream"] == true
+    }
+
+    public var params: JSONValue {
+        var object: [String: JSONValue] = ["id": .string(id), "tool": .string(tool), "params": arguments, "stream": .bool(stream)]
+        object["tenant"] = tenant.map(JSONValue.string)
+        return .object(object)
+    }
+}
+
+/// `endpoint {"id", "method", "path", "query"?, "headers"?, "body"?: base64, "tenant"?}`:
+/// one call to a plugin's HTTP endpoint, answered `{"status", "headers", "body": base64}`.
+public struct EndpointRequest: ControlRequest {
+    public var id: String
+    public var method: HTTPMethod
+    /// The path below the plugin's prefix, starting with `/`.
+    public var path: String
+    public var query: [String: String]
+    public var headers: [String: String]
+    public var body: [UInt8]
+    public var tenant: String?
+
+    public init(
+        id: String, method: HTTPMethod, path: String, query: [String: String] = [:], headers: [String: String] = [:],
+        body: [UInt8] = [], tenant: String? = nil
+    ) {
+        self.id = id
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.tenant = tenant
+    }
+
+    public init(params: JSONValue) throws(PaddockError) {
+        id = try params.required("id")
+        let name = try params.required("method")
+        guard let method = HTTPMethod(rawValue: name.uppercased()) else {
+            throw PaddockError(.wrongFormat, "'\(name)' is not an HTTP method", field: "method")
+        }
+        self.method = method
+        guard let body = Base64.decode(params["body"]?.stringValue ?? "") else {
+            throw PaddockError(.unparsableData, "the body is not base64", field: "body")
+        }
+        self.body = body
+        path = try params.required("path")
+        query = params.strings("query")
+        headers = params.strings("headers")
+        tenant = try params.tenant()
+    }
+
+    public var params: JSONValue {
+        var object: [String: JSONValue] = [
+            "id": .string(id), "method": .string(method.rawValue), "path": .string(path),
+            "query": .object(query.mapValues(JSONValue.string)), "headers": .object(headers.mapValues(JSONValue.string)),
+            "body": .string(Base64.encode(body)),
+        ]
+        object["tenant"] = tenant.map(JSONValue.string)
+        return .object(object)
+    }
+}
+
+/// `credentials.test {"id", "tenant"?, "credentials"?: {...}}`: the seed's
+/// "test connection" with the given credentials, else the stored ones.
+public struct CredentialsTestRequest: ControlRequest {
+    public var id: String
+    public var tenant: String?
+    public var credentials: [String: JSONValue]?
+
+    public init(id: String, tenant: String? = nil, credentials: [String: JSONValue]? = nil) {
+        self.id = id
+        self.tenant = tenant
+        self.credentials = credentials
+    }
+
+    public init(params: JSONValue) throws(PaddockError) {
+        id = try params.required("id")
+        tenant = try params.tenant()
+        if case .object(let given)? = params["credentials"] { credentials = given }
+    }
+
+    public var params: JSONValue {
+        var object: [String: JSONValue] = ["id": .string(id)]
+        object["tenant"] = tenant.map(JSONValue.string)
+        object["credentials"] = credentials.map(JSONValue.object)
+        return .object(object)
+    }
+}
+
+/// `keys.create {"kind": "admin"|"tenant", "tenant"?}`: a new API key. The
+/// tenant, which a tenant key needs, is checked when the key is made.
+public struct KeysCreateRequest: ControlRequest {
+    public var kind: APIKeyKind
+    public var tenant: String?
+
+    public init(kind: APIKeyKind, tenant: String? = nil) {
+        self.kind = kind
+        self.tenant = tenant
+    }
+
+    public init(params: JSONValue) throws(PaddockError) {
+        let name = try params.required("kind")
+        guard let kind = APIKeyKind(rawValue: name) else {
+            throw PaddockError(.wrongFormat, "a key is 'admin' or 'tenant', not '\(name)'", field: "kind")
+        }
+        self.kind = kind
+        tenant = params["tenant"]?.stringValue
+    }
+
+    public var params: JSONValue {
+        var object: [String: JSONValue] = ["kind": .string(kind.rawValue)]
+        object["tenant"] = tenant.map(JSONValue.string)
+        return .object(object)
+    }
+}
+
+extension JSONValue {
+    /// The non-empty string at `key`.
+    /// - Throws: 101 naming the parameter when it is absent, empty or not a string.
+    func required(_ key: String) throws(PaddockError) -> String {
+        guard let value = self[key]?.stringValue, !value.isEmpty else {
+            throw PaddockError(.configurationMissing, "the parameter '\(key)' is missing", field: key)
+        }
+        return value
+    }
+
+    /// The optional `tenant`, checked.
+    /// - Throws: 102 for a name that is not a tenant's.
+    func tenant() throws(PaddockError) -> String? {
+        guard let tenant = self["tenant"]?.stringValue else { return nil }
+        try Tenant.check(tenant)
+        return tenant
+    }
+
+    /// The integer at `key`, if it is one.
+    func integer(_ key: String) -> Int? {
+        if case .int(let number)? = self[key] { number } else { nil }
+    }
+
+    /// The members of the object at `key` as text (non-strings as their JSON).
+    func strings(_ key: String) -> [String: String] {
+        guard case .object(let members)? = self[key] else { return [:] }
+        return members.mapValues { $0.stringValue ?? $0.jsonText }
+    }
+}

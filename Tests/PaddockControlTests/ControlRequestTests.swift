@@ -1,0 +1,135 @@
+import PaddockControl
+import PaddockCore
+import Testing
+
+/// The control protocol's types: what a client sends is what the daemon
+/// reads, and what the daemon refuses, it refuses with the catalog code.
+@Suite struct ControlRequestTests {
+    @Test func everyMethodHasItsWireName() {
+        #expect(Set(ControlMethod.allCases.map(\.rawValue)) == [
+            "install", "activate", "deactivate", "uninstall", "settings", "list", "status", "logs", "storage.usage",
+            "storage.check", "audit", "plugin", "metrics", "endpoint", "credentials.test", "keys.create", "keys.list",
+            "keys.revoke", "keys.verify", "invoke",
+        ])
+    }
+
+    @Test func requestsReadBackFromTheirParams() throws {
+        try roundTrip(InstallRequest("/plugins/notes"))
+        try roundTrip(PluginRequest("notes"))
+        try roundTrip(UninstallRequest(id: "notes", force: true))
+        try roundTrip(SettingsRequest(id: "notes", tenant: "acme", set: ["units": "metric"], publicEndpoints: false))
+        try roundTrip(SettingsRequest(id: "notes"))
+        try roundTrip(StatusRequest(id: "notes"))
+        try roundTrip(StatusRequest())
+        try roundTrip(LogsRequest(id: "notes", tail: 7))
+        try roundTrip(AuditRequest(id: "notes", limit: 3))
+        try roundTrip(AuditRequest())
+        try roundTrip(InvokeRequest(id: "text-tools", tool: "word_count", arguments: ["text": "a b"], tenant: "acme", stream: true))
+        try roundTrip(EndpointRequest(
+            id: "weather-forecast", method: .POST, path: "/weather", query: ["city": "Paris"], headers: ["X-Trace": "1"],
+            body: Array("{\"city\":\"Paris\"}".utf8), tenant: "acme"))
+        try roundTrip(CredentialsTestRequest(id: "weather-forecast", tenant: "acme", credentials: ["api_key": "k"]))
+        try roundTrip(KeysCreateRequest(kind: .tenant, tenant: "acme"))
+        try roundTrip(KeysCreateRequest(kind: .admin))
+        try roundTrip(KeysRevokeRequest("0123456789ab"))
+        try roundTrip(KeysVerifyRequest("pdk_0123456789ab_secret"))
+    }
+
+    private func roundTrip<Request: ControlRequest>(_ request: Request) throws {
+        #expect(try Request(params: request.params) == request, "\(request.params.jsonText)")
+    }
+
+    static let required: [(any ControlRequest.Type, String)] = [
+        (InstallRequest.self, "directory"), (PluginRequest.self, "id"), (UninstallRequest.self, "id"),
+        (SettingsRequest.self, "id"), (LogsRequest.self, "id"), (InvokeRequest.self, "id"), (EndpointRequest.self, "id"),
+        (CredentialsTestRequest.self, "id"), (KeysCreateRequest.self, "kind"), (KeysRevokeRequest.self, "id"),
+        (KeysVerifyRequest.self, "key"),
+    ]
+
+    @Test(arguments: required)
+    func aMissingParameterIs101NamingIt(type: any ControlRequest.Type, field: String) {
+        for params: JSONValue in [[:], [field: ""], [field: 5]] {
+            let error = #expect(throws: PaddockError.self) { try type.init(params: params) }
+            #expect(error?.code == .configurationMissing)
+            #expect(error?.field == field)
+            #expect(error?.message == "the parameter '\(field)' is missing")
+        }
+    }
+
+    @Test func theOtherRequiredParametersAre101InTheirTurn() {
+        let tool = #expect(throws: PaddockError.self) { try InvokeRequest(params: ["id": "text-tools"]) }
+        #expect(tool?.field == "tool")
+        let method = #expect(throws: PaddockError.self) { try EndpointRequest(params: ["id": "weather-forecast"]) }
+        #expect(method?.field == "method")
+        let path = #expect(throws: PaddockError.self) { try EndpointRequest(params: ["id": "weather-forecast", "method": "GET"]) }
+        #expect(path?.code == .configurationMissing)
+        #expect(path?.field == "path")
+    }
+
+    @Test(arguments: [
+        (["id": "w", "method": "FETCH", "path": "/"], PaddockError.Code.wrongFormat, "method"),
+        (["id": "w", "method": "GET", "path": "/", "body": "not base64!"], .unparsableData, "body"),
+        (["id": "w", "method": "GET", "path": "/", "tenant": "Acme Inc"], .wrongFormat, "tenant"),
+    ] as [(JSONValue, PaddockError.Code, String)])
+    func aWrongEndpointParameterIsRefused(params: JSONValue, code: PaddockError.Code, field: String) {
+        let error = #expect(throws: PaddockError.self) { try EndpointRequest(params: params) }
+        #expect(error?.code == code)
+        #expect(error?.field == field)
+    }
+
+    @Test func anEndpointMethodMayBeInAnyCase() throws {
+        #expect(try EndpointRequest(params: ["id": "w", "method": "get", "path": "/"]).method == .GET)
+    }
+
+    @Test func aTenantIsCheckedWhereACallIsMadeForOne() {
+        let bad: JSONValue = ["id": "notes", "tool": "t", "tenant": "../other"]
+        for read in [{ _ = try SettingsRequest(params: bad) }, { _ = try InvokeRequest(params: bad) }, { _ = try CredentialsTestRequest(params: bad) }] {
+            let error = #expect(throws: PaddockError.self) { try read() }
+            #expect(error?.code == .wrongFormat)
+            #expect(error?.field == "tenant")
+        }
+    }
+
+    @Test func anUnknownKeyKindIs102() {
+        let error = #expect(throws: PaddockError.self) { try KeysCreateRequest(params: ["kind": "root"]) }
+        #expect(error?.code == .wrongFormat)
+        #expect(error?.message == "a key is 'admin' or 'tenant', not 'root'")
+    }
+
+    @Test func optionalParametersTakeTheirDefaults() throws {
+        #expect(try LogsRequest(params: ["id": "notes", "tail": "9"]).tail == 50)
+        #expect(try AuditRequest(params: [:]) == AuditRequest(id: nil, limit: 100))
+        let invoke = try InvokeRequest(params: ["id": "notes", "tool": "t"])
+        #expect(invoke.arguments == [:] && !invoke.stream && invoke.tenant == nil)
+        let settings = try SettingsRequest(params: ["id": "notes", "set": "nope", "public_endpoints": "yes"])
+        #expect(settings.set == nil && settings.publicEndpoints == nil)
+        #expect(try CredentialsTestRequest(params: ["id": "notes", "credentials": [1]]).credentials == nil)
+    }
+}
+
+@Suite struct ControlResponseTests {
+    @Test func aKeyVerificationReadsALiveKeyOnly() {
+        let live: JSONValue = ["valid": true, "id": "abc", "kind": "tenant", "tenant": "acme", "revoked": false]
+        #expect(KeyVerification(result: live) == KeyVerification(id: "abc", kind: .tenant, tenant: "acme"))
+        #expect(KeyVerification(result: ["valid": true, "id": "abc", "kind": "admin", "tenant": nil])?.tenant == nil)
+        #expect(KeyVerification(result: ["valid": false]) == nil)
+        #expect(KeyVerification(result: ["valid": true, "id": "abc", "kind": "root"]) == nil)
+    }
+
+    @Test func aPluginDescriptionReadsWhatTheGatewayNeeds() {
+        let manifest = Manifest(
+            name: "weather-forecast", author: "Dify Team", version: SemanticVersion(1, 0, 0), type: .extension_,
+            label: LocalizedText("Weather"), description: LocalizedText("Weather for a city"),
+            runner: Runner(language: .python, entrypoint: "main.py"),
+            permission: Permission(endpoints: [.GET, .POST]),
+            settings: [Setting(name: "api_base"), Setting(name: "api_key", type: .secret)],
+            tools: [Provider(provider: "weather", items: [ToolItem(name: "current", cacheTTL: 600), ToolItem(name: "raw")])])
+        let description = PluginDescription(result: ["id": "weather-forecast", "public_endpoints": true, "manifest": manifest.jsonValue])
+        #expect(description.publicEndpoints)
+        #expect(description.endpointMethods == [.GET, .POST])
+        #expect(description.cacheTTL(tool: "current") == 600)
+        #expect(description.cacheTTL(tool: "raw") == nil)
+        #expect(description.secretSettings == ["api_key"])
+        #expect(!PluginDescription(result: ["id": "x"]).publicEndpoints)
+    }
+}
