@@ -99,7 +99,9 @@ final class PluginServer: Sendable {
                 settings: scope?["settings"] ?? settings, credentials: scope?["credentials"] ?? credentials,
                 tenant: scope?["tenant"]?.stringValue, callID: reply.id.description, id: reply.id.jsonValue,
                 peer: peer, cancelled: flag)
-            let task = Task {
+            // On the connection's event loop: a handler that does not suspend
+            // answers with no thread hop. Long computations belong in a detached task.
+            let task = Task(executorPreference: EventLoopTaskExecutor(peer.channel.eventLoop)) { [self] in
                 do {
                     reply.succeed(try await dispatch(method, arguments, context).jsonBytes)
                 } catch let error as PaddockError {
@@ -151,5 +153,20 @@ final class PluginServer: Sendable {
                 return ["valid": false, "message": .string(error.message)]
             }
         }
+    }
+}
+
+/// Runs tasks on an event loop: jobs enqueued from the loop itself run in the
+/// same turn of the loop, with no thread woken.
+final class EventLoopTaskExecutor: TaskExecutor {
+    private let eventLoop: any EventLoop
+
+    init(_ eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

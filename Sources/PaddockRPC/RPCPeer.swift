@@ -157,7 +157,11 @@ public final class RPCPeer: Sendable {
     /// Sends a notification.
     public func notify(_ method: String, params: [UInt8] = []) {
         let handler = self.handler
-        channel.eventLoop.execute { handler.value.notify(method, params: params) }
+        if channel.eventLoop.inEventLoop {
+            handler.value.notify(method, params: params)
+        } else {
+            channel.eventLoop.execute { handler.value.notify(method, params: params) }
+        }
     }
 
     /// Why the connection failed (bad frame, bad JSON), once it has.

@@ -51,9 +51,47 @@ public enum ControlServer {
     private static func service(_ daemon: Daemon, _ calls: ControlCalls) -> RPCService {
         RPCService(
             request: { method, params, reply in
+                if startCall(daemon, calls, method, params, reply) { return }
                 calls.run(reply.id) { await answer(daemon, method, params, reply) }
             },
             cancel: { id in calls.cancel(id) })
+    }
+
+    /// A tool or endpoint call made for no tenant goes from the control
+    /// connection's event loop to the plugin's with no task and no actor:
+    /// parsed once, checked, and answered when the plugin answers.
+    /// - Returns: false when the call takes the general path.
+    private static func startCall(_ daemon: Daemon, _ calls: ControlCalls, _ name: String, _ params: [UInt8], _ reply: RPCReply) -> Bool {
+        guard name == ControlMethod.invoke.rawValue || name == ControlMethod.endpoint.rawValue,
+            let arguments = try? JSONValue(parsing: params), arguments["tenant"] == nil
+        else { return false }
+        let engine = daemon.engine
+        let started: StartedCall
+        do {
+            if name == ControlMethod.invoke.rawValue {
+                let request = try InvokeRequest(params: arguments)
+                let sendChunk: (@Sendable ([UInt8]) -> Void)? = request.stream ? { @Sendable chunk in reply.chunk(raw: chunk) } : nil
+                started = try engine.startTool(
+                    request.id, tool: request.tool, arguments: request.arguments, onChunk: sendChunk,
+                    backpressure: request.stream ? reply.backpressure : nil)
+            } else {
+                let request = try EndpointRequest(params: arguments)
+                started = try engine.startEndpoint(
+                    request.id, method: request.method, path: request.path, query: request.query, headers: request.headers, body: request.body)
+            }
+        } catch {
+            reply.fail(RPCError(error))
+            return true
+        }
+        calls.track(reply.id, cancel: started.cancel)
+        started.result.whenComplete { result in
+            calls.untrack(reply.id)
+            switch result {
+            case .success(let bytes): reply.succeed(bytes)
+            case .failure(let error): reply.fail(RPCError(error as? PaddockError ?? PaddockError(.handlerFailed, "\(error)")))
+            }
+        }
+        return true
     }
 
     private static func answer(_ daemon: Daemon, _ name: String, _ params: [UInt8], _ reply: RPCReply) async {
@@ -103,22 +141,33 @@ public enum ControlServer {
 /// The calls in flight on one control connection, by request id: `$/cancel`
 /// cancels one, the end of the connection all of them.
 final class ControlCalls: Sendable {
-    private let tasks = Mutex<[RPCID: Task<Void, Never>]>([:])
+    private let running = Mutex<[RPCID: @Sendable () -> Void]>([:])
 
+    /// Runs `body` as a task that `$/cancel` cancels.
     func run(_ id: RPCID, _ body: @escaping @Sendable () async -> Void) {
-        tasks.withLock { tasks in
-            tasks[id] = Task {
+        running.withLock { running in
+            let task = Task {
                 await body()
-                _ = self.tasks.withLock { $0.removeValue(forKey: id) }
+                self.untrack(id)
             }
+            running[id] = { task.cancel() }
         }
     }
 
+    /// Remembers how to cancel a call running without a task.
+    func track(_ id: RPCID, cancel: @escaping @Sendable () -> Void) {
+        running.withLock { $0[id] = cancel }
+    }
+
+    func untrack(_ id: RPCID) {
+        _ = running.withLock { $0.removeValue(forKey: id) }
+    }
+
     func cancel(_ id: RPCID) {
-        tasks.withLock { $0[id] }?.cancel()
+        running.withLock { $0[id] }?()
     }
 
     func cancelAll() {
-        for task in tasks.withLock({ Array($0.values) }) { task.cancel() }
+        for cancel in running.withLock({ Array($0.values) }) { cancel() }
     }
 }

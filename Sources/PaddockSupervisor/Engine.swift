@@ -3,6 +3,7 @@ public import NIOPosix
 public import PaddockCore
 public import PaddockRPC
 import PaddockSandbox
+import Synchronization
 
 /// The supervision engine: loads plugins, starts each in its sandbox under
 /// a uid of its own, validates calls against the manifest before a plugin
@@ -12,7 +13,8 @@ public actor Engine {
     /// Plugin storage and the audit log, in `<data>/paddock.db`.
     let storage: StorageService
     private let group: any EventLoopGroup
-    private var runtimes: [String: PluginRuntime] = [:]
+    /// The loaded plugins, read without an actor hop on the call path.
+    private nonisolated let runtimes = Mutex<[String: PluginRuntime]>([:])
     private var nextSlot: UInt32 = 0
     private var interpreterVersion: RuntimeVersion?
 
@@ -38,7 +40,7 @@ public actor Engine {
     ) async throws -> String {
         let path = EngineConfiguration.realPath(directory) ?? directory
         let manifest = try ManifestLoader().manifest(in: path)
-        guard runtimes[manifest.name] == nil else {
+        guard runtimes.withLock({ $0[manifest.name] }) == nil else {
             throw PaddockError(.wrongFormat, "a plugin named \(manifest.name) is already loaded", field: "name")
         }
         var pluginConfiguration = configuration
@@ -49,7 +51,7 @@ public actor Engine {
             uid: uid ?? configuration.firstUID + nextSlot, eventLoop: group.next(), log: log,
             host: HostService(manifest: manifest, log: log, storage: storage, engine: self))
         if uid == nil { nextSlot += 1 }
-        runtimes[manifest.name] = runtime
+        runtimes.withLock { $0[manifest.name] = runtime }
         runtime.settings = settings
         return manifest.name
     }
@@ -88,7 +90,7 @@ public actor Engine {
     public func unload(_ id: String) async throws {
         let runtime = try runtime(id)
         await runtime.stop()
-        runtimes[id] = nil
+        runtimes.withLock { $0[id] = nil }
     }
 
     /// The given settings with the manifest's defaults filled in.
@@ -114,10 +116,20 @@ public actor Engine {
     ///   the call), 104 for a tool the manifest does not declare, 206 for
     ///   a chain of plugin calls that would cycle or go too deep, or the
     ///   call's coded error.
-    public func invokeTool(
+    public nonisolated func invokeTool(
         _ id: String, tool: String, arguments: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)? = nil,
         backpressure: Backpressure? = nil, chain: CallChain = .outside, scope: CallScope? = nil
     ) async throws -> [UInt8] {
+        try await startTool(id, tool: tool, arguments: arguments, onChunk: onChunk, backpressure: backpressure, chain: chain, scope: scope)
+            .value()
+    }
+
+    /// ``invokeTool(_:tool:arguments:onChunk:backpressure:chain:scope:)`` without a task: checks
+    /// synchronously and hands the call to the plugin's event loop.
+    public nonisolated func startTool(
+        _ id: String, tool: String, arguments: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)? = nil,
+        backpressure: Backpressure? = nil, chain: CallChain = .outside, scope: CallScope? = nil
+    ) throws(PaddockError) -> StartedCall {
         let runtime = try runtime(id, entering: chain)
         let manifest = runtime.manifest
         guard let item = manifest.tools.flatMap(\.items).first(where: { $0.name == tool }) else {
@@ -125,17 +137,26 @@ public actor Engine {
         }
         let checked = try Self.validate(arguments, against: item.parameters)
         let params = try scope.apply(to: ["tool": .string(tool), "params": .object(checked)], manifest: manifest)
-        return try await Self.perform(
+        return StartedCall(
             runtime, "tool.invoke", params: params, onChunk: onChunk, backpressure: backpressure, chain: chain.entering(scope: scope))
     }
 
     /// Calls an endpoint: only methods the manifest declares; parameters
     /// from the query and a JSON body are checked against its schema.
     /// - Returns: `{"status", "headers", "body"}` with the body in base64.
-    public func invokeEndpoint(
+    public nonisolated func invokeEndpoint(
         _ id: String, method: HTTPMethod, path: String, query: [String: String] = [:],
         headers: [String: String] = [:], body: [UInt8] = [], chain: CallChain = .outside, scope: CallScope? = nil
     ) async throws -> [UInt8] {
+        try await startEndpoint(id, method: method, path: path, query: query, headers: headers, body: body, chain: chain, scope: scope)
+            .value()
+    }
+
+    /// ``invokeEndpoint(_:method:path:query:headers:body:chain:scope:)`` without a task.
+    public nonisolated func startEndpoint(
+        _ id: String, method: HTTPMethod, path: String, query: [String: String] = [:],
+        headers: [String: String] = [:], body: [UInt8] = [], chain: CallChain = .outside, scope: CallScope? = nil
+    ) throws(PaddockError) -> StartedCall {
         let runtime = try runtime(id, entering: chain)
         let manifest = runtime.manifest
         guard manifest.permission.endpoints.contains(method) else {
@@ -158,12 +179,12 @@ public actor Engine {
                 "query": .object(query.mapValues(JSONValue.string)), "headers": .object(headers.mapValues(JSONValue.string)),
                 "body": .string(Base64.encode(body)), "params": .object(checked),
             ], manifest: manifest)
-        return try await Self.perform(runtime, "endpoint.invoke", params: params, onChunk: nil, chain: chain.entering(scope: scope))
+        return StartedCall(runtime, "endpoint.invoke", params: params, onChunk: nil, chain: chain.entering(scope: scope))
     }
 
     /// Calls a model of a model plugin; `params` are checked against the model's parameters.
     /// - Parameter onChunk: each streamed partial result, raw JSON.
-    public func invokeModel(
+    public nonisolated func invokeModel(
         _ id: String, model: String, messages: JSONValue, params: JSONValue = .object([:]),
         onChunk: (@Sendable ([UInt8]) -> Void)? = nil, chain: CallChain = .outside, scope: CallScope? = nil
     ) async throws -> [UInt8] {
@@ -173,15 +194,15 @@ public actor Engine {
         }
         let checked = try Self.validate(params, against: item.parameters)
         let call = try scope.apply(to: ["model": .string(model), "messages": messages, "params": .object(checked)], manifest: runtime.manifest)
-        return try await Self.perform(runtime, "model.invoke", params: call, onChunk: onChunk, chain: chain.entering(scope: scope))
+        return try await StartedCall(runtime, "model.invoke", params: call, onChunk: onChunk, chain: chain.entering(scope: scope)).value()
     }
 
     /// The seed's "test connection": asks the plugin whether `credentials` work.
     /// - Returns: `{"valid": Bool, "message"?: String}`.
-    public func validateCredentials(_ id: String, credentials: JSONValue, scope: CallScope? = nil) async throws -> [UInt8] {
+    public nonisolated func validateCredentials(_ id: String, credentials: JSONValue, scope: CallScope? = nil) async throws -> [UInt8] {
         let runtime = try runtime(id)
         let params = try scope.apply(to: ["credentials": credentials], manifest: runtime.manifest)
-        return try await Self.perform(runtime, "credentials.validate", params: params, onChunk: nil, chain: .outside)
+        return try await StartedCall(runtime, "credentials.validate", params: params, onChunk: nil, chain: .outside).value()
     }
 
     /// Sends the plugin a `ping` (what the heartbeat sends) and waits for the answer.
@@ -197,20 +218,6 @@ public actor Engine {
         await try runtime(id).stop()
     }
 
-    /// Sends a call to the plugin; cancelling the task cancels the call
-    /// (the plugin gets `$/cancel` when it already has it).
-    private static func perform(
-        _ runtime: PluginRuntime, _ method: String, params: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)?,
-        backpressure: Backpressure? = nil, chain: CallChain
-    ) async throws -> [UInt8] {
-        let (id, result) = runtime.call(method, params: params.jsonBytes, onChunk: onChunk, backpressure: backpressure, chain: chain)
-        return try await withTaskCancellationHandler {
-            try await result.get()
-        } onCancel: {
-            runtime.cancel(id)
-        }
-    }
-
     /// Waits until no call is in flight, or `timeout` has passed.
     /// - Returns: the calls still in flight at the end.
     @discardableResult
@@ -218,7 +225,7 @@ public actor Engine {
         let deadline = ContinuousClock.now + timeout
         while true {
             var inFlight = 0
-            for runtime in runtimes.values { inFlight += await runtime.status.inFlight }
+            for runtime in runtimes.withLock({ Array($0.values) }) { inFlight += await runtime.status.inFlight }
             if inFlight == 0 || ContinuousClock.now >= deadline { return inFlight }
             try? await Task.sleep(for: .milliseconds(20))
         }
@@ -227,18 +234,18 @@ public actor Engine {
     /// Stops every plugin.
     public func shutdown() async {
         await withTaskGroup(of: Void.self) { group in
-            for runtime in runtimes.values { group.addTask { await runtime.stop() } }
+            for runtime in runtimes.withLock({ Array($0.values) }) { group.addTask { await runtime.stop() } }
         }
     }
 
     /// Kills every plugin at once, with everything in its cgroup and pid
     /// namespace: for a supervisor that has been told to exit now.
     public func terminate() async {
-        for runtime in runtimes.values { await runtime.terminate() }
+        for runtime in runtimes.withLock({ Array($0.values) }) { await runtime.terminate() }
     }
 
     /// The ids of the loaded plugins, sorted.
-    var loadedIDs: [String] { runtimes.keys.sorted() }
+    nonisolated var loadedIDs: [String] { runtimes.withLock { $0.keys.sorted() } }
 
     /// A loaded plugin's manifest.
     public func manifest(_ id: String) throws(PaddockError) -> Manifest {
@@ -250,14 +257,14 @@ public actor Engine {
         try runtime(id).log.path
     }
 
-    private func runtime(_ id: String) throws(PaddockError) -> PluginRuntime {
-        guard let runtime = runtimes[id] else {
+    private nonisolated func runtime(_ id: String) throws(PaddockError) -> PluginRuntime {
+        guard let runtime = runtimes.withLock({ $0[id] }) else {
             throw PaddockError(.pluginUnavailable, "no plugin named \(id) is loaded", reason: .notInstalled)
         }
         return runtime
     }
 
-    private func runtime(_ id: String, entering chain: CallChain) throws(PaddockError) -> PluginRuntime {
+    private nonisolated func runtime(_ id: String, entering chain: CallChain) throws(PaddockError) -> PluginRuntime {
         try chain.check(entering: id)
         return try runtime(id)
     }
@@ -278,7 +285,7 @@ public actor Engine {
 
     /// The chain a host call from `id` continues (see ``CallChain``).
     func chain(continuing id: String) async -> CallChain {
-        CallChain.hostCall(from: id, serving: runtimes[id]?.servingChains ?? [])
+        CallChain.hostCall(from: id, serving: runtimes.withLock { $0[id] }?.servingChains ?? [])
     }
 
     /// Checks arguments; the first violation's code, every violation named.
@@ -306,5 +313,33 @@ public actor Engine {
         let version = try Interpreter.version(of: configuration.python)
         interpreterVersion = version
         return version
+    }
+}
+
+/// A call handed to a plugin: its result, and a way to cancel it (the plugin then gets `$/cancel`).
+public struct StartedCall: Sendable {
+    let runtime: PluginRuntime
+    let id: UInt64
+    public let result: EventLoopFuture<[UInt8]>
+
+    init(
+        _ runtime: PluginRuntime, _ method: String, params: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)?,
+        backpressure: Backpressure? = nil, chain: CallChain
+    ) {
+        self.runtime = runtime
+        (id, result) = runtime.call(method, params: params.jsonBytes, onChunk: onChunk, backpressure: backpressure, chain: chain)
+    }
+
+    public func cancel() {
+        runtime.cancel(id)
+    }
+
+    /// Waits for the result; cancelling the waiting task cancels the call.
+    public func value() async throws -> [UInt8] {
+        try await withTaskCancellationHandler {
+            try await result.get()
+        } onCancel: {
+            cancel()
+        }
     }
 }
