@@ -117,7 +117,7 @@ let package = Package(
         .target(
             name: "PaddockGateway",
             dependencies: [
-                "PaddockCore", "PaddockControl",
+                "PaddockCore", "PaddockControl", "PaddockRPC",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]

@@ -2,7 +2,7 @@ import Glibc
 import NIOCore
 import NIOPosix
 public import PaddockCore
-import PaddockRPC
+public import PaddockRPC
 
 /// A connection to `paddockd`'s control socket, for the `paddock` CLI and the gateway.
 public final class ControlClient: Sendable {
@@ -49,9 +49,11 @@ public final class ControlClient: Sendable {
     /// - Returns: the result's JSON bytes.
     public func call(
         _ method: ControlMethod, _ params: JSONValue = [:], timeout: Duration? = nil,
-        onChunk: (@Sendable ([UInt8]) -> Void)? = nil
+        onChunk: (@Sendable ([UInt8]) -> Void)? = nil, registerCancel: RPCPeer.CancelRegistration? = nil
     ) async throws -> [UInt8] {
-        try await peer.perform(method.rawValue, params: params.jsonBytes, timeout: timeout.map(TimeAmount.init), onChunk: onChunk)
+        try await peer.perform(
+            method.rawValue, params: params.jsonBytes, timeout: timeout.map(TimeAmount.init), onChunk: onChunk,
+            registerCancel: registerCancel)
     }
 
     /// Stops or resumes reading the connection: a consumer of streamed

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTPTypes
+import PaddockRPC
 import Synchronization
 
 /// Cancels the call a connection is waiting for when its client goes away
@@ -43,13 +44,16 @@ final class DisconnectWatcher: ChannelInboundHandler, RemovableChannelHandler, S
         }?()
     }
 
-    /// Runs `body` as a task that is cancelled when the client of `channel` goes away.
-    static func whileConnected<T: Sendable>(_ channel: any Channel, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        guard let watcher = watchers.withLock({ $0[ObjectIdentifier(channel)] }) else { return try await body() }
-        let task = Task { try await body() }
-        watcher.running.withLock { $0 = { task.cancel() } }
-        if watcher.gone.load(ordering: .relaxed) { task.cancel() }
+    /// Runs `body` with a registration for the cancel of its call: the
+    /// client of `channel` going away during `body` runs that cancel.
+    static func whileConnected<T: Sendable>(
+        _ channel: any Channel, _ body: (_ registerCancel: RPCPeer.CancelRegistration?) async throws -> T
+    ) async throws -> T {
+        guard let watcher = watchers.withLock({ $0[ObjectIdentifier(channel)] }) else { return try await body(nil) }
         defer { watcher.running.withLock { $0 = nil } }
-        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+        return try await body { cancel in
+            watcher.running.withLock { $0 = cancel }
+            if watcher.gone.load(ordering: .relaxed) { cancel() }
+        }
     }
 }

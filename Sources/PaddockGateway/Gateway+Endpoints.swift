@@ -36,7 +36,7 @@ extension Gateway {
             id: id, method: method, path: path, query: query, headers: headers, body: body, tenant: Self.tenant(request, context))
         let supervisor = self.supervisor
         let answer = try await counted(id, "endpoint") {
-            try await DisconnectWatcher.whileConnected(context.channel) { try await supervisor.json(.endpoint, call.params) }
+            try await DisconnectWatcher.whileConnected(context.channel) { try await supervisor.json(.endpoint, call.params, registerCancel: $0) }
         }
         return Self.endpointResponse(answer)
     }

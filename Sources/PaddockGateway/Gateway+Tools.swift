@@ -31,7 +31,9 @@ extension Gateway {
         }
         let supervisor = self.supervisor
         let result = try await counted(id, "tool") {
-            try await DisconnectWatcher.whileConnected(context.channel) { [call] in try await supervisor.call(.invoke, call.params) }
+            try await DisconnectWatcher.whileConnected(context.channel) { [call] in
+                try await supervisor.call(.invoke, call.params, registerCancel: $0)
+            }
         }
         guard let ttl else { return Self.raw(result) }
         cache.put(key, result, ttl: .seconds(ttl))

@@ -1,5 +1,6 @@
 public import PaddockControl
 public import PaddockCore
+public import PaddockRPC
 
 /// The gateway's connection to `paddockd`'s control socket. It connects on
 /// demand and again after the supervisor restarts; while the supervisor is
@@ -19,11 +20,12 @@ public actor SupervisorClient {
     /// - Throws: the supervisor's coded error; 306 when it cannot be reached
     ///   or the connection breaks during the call.
     public func call(
-        _ method: ControlMethod, _ params: JSONValue = [:], onChunk: (@Sendable ([UInt8]) -> Void)? = nil
+        _ method: ControlMethod, _ params: JSONValue = [:], onChunk: (@Sendable ([UInt8]) -> Void)? = nil,
+        registerCancel: RPCPeer.CancelRegistration? = nil
     ) async throws -> [UInt8] {
         let client = try await connected()
         do {
-            return try await client.call(method, params, timeout: timeout, onChunk: onChunk)
+            return try await client.call(method, params, timeout: timeout, onChunk: onChunk, registerCancel: registerCancel)
         } catch let error as PaddockError where !client.isConnected {
             if self.client === client { self.client = nil }
             throw PaddockError(
@@ -46,8 +48,10 @@ public actor SupervisorClient {
     }
 
     /// A call's result as JSON.
-    public func json(_ method: ControlMethod, _ params: JSONValue = [:]) async throws -> JSONValue {
-        try JSONValue(parsing: try await call(method, params))
+    public func json(
+        _ method: ControlMethod, _ params: JSONValue = [:], registerCancel: RPCPeer.CancelRegistration? = nil
+    ) async throws -> JSONValue {
+        try JSONValue(parsing: try await call(method, params, registerCancel: registerCancel))
     }
 
     /// True when the supervisor answers now.

@@ -6,6 +6,9 @@ import Synchronization
 ///     let plugin = Plugin()
 ///     plugin.tool("echo") { params, context in params }
 ///     try await plugin.run()
+///
+/// Handlers run on the connection's event loop: one that does not suspend
+/// answers with no thread hop. Put long computations in a detached task.
 public final class Plugin: Sendable {
     public typealias ToolHandler = @Sendable (_ params: JSONValue, _ context: PluginContext) async throws -> JSONValue
     public typealias StreamHandler = @Sendable (_ params: JSONValue, _ context: PluginContext) -> AsyncThrowingStream<JSONValue, any Error>

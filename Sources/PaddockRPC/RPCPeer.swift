@@ -97,17 +97,28 @@ public final class RPCPeer: Sendable {
 
     /// Calls `method` and waits for its result. Cancelling the waiting task
     /// cancels the call: it fails at once with 204 and the other side gets `$/cancel`.
+    /// - Parameter registerCancel: receives a closure that cancels the call
+    ///   the same way, for a caller that learns of its end otherwise than by
+    ///   task cancellation (a client's connection closing).
     public func perform(
         _ method: String,
         params: [UInt8] = [],
         timeout: TimeAmount? = nil,
-        onChunk: (@Sendable ([UInt8]) -> Void)? = nil
+        onChunk: (@Sendable ([UInt8]) -> Void)? = nil,
+        registerCancel: CancelRegistration? = nil
     ) async throws -> [UInt8] {
         let eventLoop = channel.eventLoop
         let promise = eventLoop.makePromise(of: [UInt8].self)
         let handler = self.handler
         let progress = NIOLoopBoundBox.makeBoxSendingValue(CallProgress.notStarted, eventLoop: eventLoop)
         let cancelled = PaddockError(.timedOut, "the call was cancelled by its caller")
+        let cancel: @Sendable () -> Void = {
+            eventLoop.execute {
+                if case .started(let id) = progress.value { handler.value.cancel(id, error: cancelled) }
+                progress.value = .cancelled
+            }
+        }
+        registerCancel?(cancel)
         return try await withTaskCancellationHandler {
             eventLoop.execute {
                 if case .cancelled = progress.value { return promise.fail(cancelled) }
@@ -117,12 +128,12 @@ public final class RPCPeer: Sendable {
             }
             return try await promise.futureResult.get()
         } onCancel: {
-            eventLoop.execute {
-                if case .started(let id) = progress.value { handler.value.cancel(id, error: cancelled) }
-                progress.value = .cancelled
-            }
+            cancel()
         }
     }
+
+    /// Hands a caller the closure that cancels its call.
+    public typealias CancelRegistration = @Sendable (_ cancel: @escaping @Sendable () -> Void) -> Void
 
     private enum CallProgress {
         case notStarted
