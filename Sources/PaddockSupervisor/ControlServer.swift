@@ -96,8 +96,8 @@ public enum ControlServer {
 
     private static func answer(_ daemon: Daemon, _ name: String, _ params: [UInt8], _ reply: RPCReply) async {
         guard let method = ControlMethod(rawValue: name) else {
-            let error = PaddockError(.unparsableData, "paddockd has no method '\(name)'")
-            return reply.fail(RPCError(error, code: RPCError.methodNotFound))
+            // A protocol error, not a catalog one: no `data.code`.
+            return reply.fail(RPCError(code: RPCError.methodNotFound, message: "paddockd has no method '\(name)'"))
         }
         do {
             let arguments = params.isEmpty ? JSONValue.object([:]) : try JSONValue(parsing: params)

@@ -52,7 +52,7 @@ final class HostService: Sendable {
     /// Answers a request from the plugin.
     func answer(method: String, params: [UInt8], reply: RPCReply) {
         guard let (granted, permission) = Self.requiredPermission(for: method, in: manifest) else {
-            reply.fail(RPCError(PaddockError(.unparsableData, "the host has no method '\(method)'"), code: RPCError.methodNotFound))
+            reply.fail(RPCError(code: RPCError.methodNotFound, message: "the host has no method '\(method)'"))
             return
         }
         guard inFlight.add(1, ordering: .relaxed).newValue <= Self.maximumInFlight else {

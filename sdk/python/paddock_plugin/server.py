@@ -122,7 +122,7 @@ class Server:
                 self.calls[request_id] = context
             self.executor.submit(self.run, method, request_id, params, context)
         elif request_id is not None:
-            self.connection.fail(request_id, 202, f"method '{method}' not found", rpc_code=-32601)
+            self.connection.send({"id": request_id, "error": {"code": -32601, "message": f"method '{method}' not found"}})
         return None
 
     def initialize(self, request_id, params):
