@@ -149,7 +149,9 @@ let package = Package(
         .testTarget(name: "PaddockControlTests", dependencies: ["PaddockControl", "PaddockCore"]),
         .testTarget(
             name: "PaddockRPCTests",
-            dependencies: ["PaddockRPC", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: [
+                "PaddockRPC", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "PaddockSupervisorTests",
