@@ -149,7 +149,9 @@ let package = Package(
         .testTarget(name: "PaddockControlTests", dependencies: ["PaddockControl", "PaddockCore"]),
         .testTarget(
             name: "PaddockRPCTests",
-            dependencies: ["PaddockRPC", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: [
+                "PaddockRPC", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "PaddockSupervisorTests",
@@ -163,7 +165,14 @@ let package = Package(
             name: "PaddockStorageTests",
             dependencies: ["PaddockStorage", "PaddockTestSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .testTarget(name: "PaddockGatewayTests", dependencies: ["PaddockCore", "PaddockTestSupport"]),
+        // The real binaries, and the routes in-process (HummingbirdTesting) before a real or a stand-in paddockd.
+        .testTarget(
+            name: "PaddockGatewayTests",
+            dependencies: [
+                "PaddockCore", "PaddockTestSupport", "PaddockGateway", "PaddockRPC",
+                .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSeccomp", "CYAML", "CSQLite"]),
         .testTarget(name: "PaddockCLITests", dependencies: ["PaddockCore", "PaddockSandbox", "PaddockCLI", "PaddockTestSupport", "paddock"]),
         .testTarget(
