@@ -155,18 +155,3 @@ final class PluginServer: Sendable {
         }
     }
 }
-
-/// Runs tasks on an event loop: jobs enqueued from the loop itself run in the
-/// same turn of the loop, with no thread woken.
-final class EventLoopTaskExecutor: TaskExecutor {
-    private let eventLoop: any EventLoop
-
-    init(_ eventLoop: any EventLoop) {
-        self.eventLoop = eventLoop
-    }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
-    }
-}

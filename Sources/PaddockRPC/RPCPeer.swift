@@ -120,12 +120,13 @@ public final class RPCPeer: Sendable {
         }
         registerCancel?(cancel)
         return try await withTaskCancellationHandler {
-            eventLoop.execute {
+            let start = {
                 if case .cancelled = progress.value { return promise.fail(cancelled) }
                 if let id = handler.value.call(method, params: params, timeout: timeout, onChunk: onChunk, cancellation: nil, promise: promise) {
                     progress.value = .started(id)
                 }
             }
+            if eventLoop.inEventLoop { start() } else { eventLoop.execute(start) }
             return try await promise.futureResult.get()
         } onCancel: {
             cancel()
