@@ -60,9 +60,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // SQLite through one owner thread per file (a NIOThreadPool of one).
         .target(
             name: "PaddockStorage",
-            dependencies: ["PaddockCore", "CSQLite", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "PaddockCore", "CSQLite", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         // Static inline wrappers for what Swift cannot call: prctl, raw syscalls, Landlock.
         .target(name: "CLinux"),

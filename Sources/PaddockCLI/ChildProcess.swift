@@ -4,7 +4,7 @@ import Glibc
 import PaddockCore
 import Synchronization
 
-/// A process `paddock up` starts and stops: posix_spawn, standard input from
+/// A process `paddock up` starts and stops: ``Spawn``, standard input from
 /// /dev/null, standard output to a file or to a pipe read line by line.
 /// Unchecked Sendable: `paddock up` touches each one from its main task, and
 /// from the task that stops them all when a signal comes, just before it exits.
@@ -20,44 +20,21 @@ final class ChildProcess: @unchecked Sendable {
     ///   - capture: read its standard output here with ``nextLine()`` (its errors pass through).
     init(_ path: String, _ arguments: [String], output file: String? = nil, capture: Bool = false) throws {
         name = (path as NSString).lastPathComponent
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        var actions: [Spawn.FileAction] = [.nullInput]
         var pipeEnds: [Int32] = [-1, -1]
         if capture {
             guard pipe(&pipeEnds) == 0 else { throw PaddockError(.fileLimitExceeded, "cannot make a pipe for \(path)") }
-            posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
-            posix_spawn_file_actions_addclose(&actions, pipeEnds[0])
-            posix_spawn_file_actions_addclose(&actions, pipeEnds[1])
+            actions += [.duplicate(pipeEnds[1], to: 1), .close(pipeEnds[0]), .close(pipeEnds[1])]
         } else if let file {
-            posix_spawn_file_actions_addopen(&actions, 1, file, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+            actions += [.open(file, flags: O_WRONLY | O_CREAT | O_APPEND, mode: 0o600, as: 1), .duplicate(1, to: 2)]
         }
         // The calling thread is a task-pool thread with signals blocked (and
         // `up` ignores SIGINT/SIGTERM): the child starts with none blocked
         // and their default handling, so that SIGTERM stops it.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for number in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, number) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+        let spawned = Result { () throws(PaddockError) in try Spawn.start(path, arguments: arguments, actions: actions, resetSignals: true) }
         if capture { close(pipeEnds[1]) }
-        guard spawned == 0 else {
-            if capture { close(pipeEnds[0]) }
-            throw PaddockError(.dependencyUnavailable, "cannot start \(path): \(String(cString: strerror(spawned)))")
-        }
-        self.pid = pid
+        if capture, case .failure = spawned { close(pipeEnds[0]) }
+        self.pid = try spawned.get()
         output = capture ? FileHandle(fileDescriptor: pipeEnds[0], closeOnDealloc: true) : nil
     }
 

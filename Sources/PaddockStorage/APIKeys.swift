@@ -4,8 +4,8 @@ public import PaddockCore
 /// The gateway's API keys in `paddock.db`. A key is `pdk_<id>_<secret>`:
 /// the id finds the row, and only a SHA-256 of the secret is stored,
 /// compared in constant time. The key itself is shown once, at creation.
-/// Not thread-safe: one actor owns it.
-public final class APIKeys {
+/// Every query runs on the database's ``DatabaseOwner``.
+public final class APIKeys: Sendable {
     public typealias Kind = APIKeyKind
 
     public struct Record: Sendable, Equatable {
@@ -18,17 +18,17 @@ public final class APIKeys {
         public var revoked: Bool
     }
 
-    private let database: Database
+    private let owner: DatabaseOwner
 
-    /// Keys over `database`, whose schema ``Schema/migrations`` made.
-    public init(database: Database) {
-        self.database = database
+    /// Keys in the database of `owner`, whose schema ``Schema/migrations`` made.
+    public init(owner: DatabaseOwner) {
+        self.owner = owner
     }
 
     /// Makes a key.
     /// - Returns: its record, and the key (never stored, never shown again).
-    /// - Throws: 101 for a tenant key without a tenant; 102 for a tenant name that is not `[a-z0-9-]`.
-    public func create(kind: Kind, tenant: String?) throws(PaddockError) -> (record: Record, key: String) {
+    /// - Throws: 101 for a tenant key without a tenant; 102 for a tenant name that is not `[a-z0-9-]`; 307 for SQLite.
+    public func create(kind: Kind, tenant: String?) async throws -> (record: Record, key: String) {
         if kind == .tenant {
             guard let tenant, !tenant.isEmpty else {
                 throw PaddockError(.configurationMissing, "a tenant key needs its tenant", field: "tenant")
@@ -39,43 +39,57 @@ public final class APIKeys {
         let id = (0..<6).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexString
         let secret = (0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexString
         let stored = kind == .tenant ? tenant : nil
-        try database.query(
-            "INSERT INTO api_keys (id, hash, kind, tenant) VALUES (?, ?, ?, ?)",
-            [.text(id), .blob(Self.digest(secret)), .text(kind.rawValue), stored.map(Database.Value.text) ?? .null])
-        guard let record = try record(id) else { throw PaddockError(.internalError, "the key was not recorded") }
+        let digest = Self.digest(secret)
+        let record = try await owner.run { database in
+            try database.query(
+                "INSERT INTO api_keys (id, hash, kind, tenant) VALUES (?, ?, ?, ?)",
+                [.text(id), .blob(digest), .text(kind.rawValue), stored.map(Database.Value.text) ?? .null])
+            guard let record = try Self.record(id, in: database) else { throw PaddockError(.internalError, "the key was not recorded") }
+            return record
+        }
         return (record, "pdk_\(id)_\(secret)")
     }
 
     /// The live key `key` is, or nil (unknown, malformed or revoked); marks it used.
-    public func verify(_ key: String) throws(PaddockError) -> Record? {
+    /// - Throws: 307 for SQLite.
+    public func verify(_ key: String) async throws -> Record? {
         let parts = key.split(separator: "_", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "pdk", let record = try record(String(parts[1])), !record.revoked,
-            let row = try database.query("SELECT hash FROM api_keys WHERE id = ?", [.text(record.id)]).first,
-            let expected = row[0].blob
-        else { return nil }
+        guard parts.count == 3, parts[0] == "pdk" else { return nil }
+        let id = String(parts[1])
         let actual = Self.digest(String(parts[2]))
-        // Constant time: every byte is compared whatever the first difference.
-        guard expected.count == actual.count, zip(expected, actual).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else { return nil }
-        try database.query("UPDATE api_keys SET last_used_at = unixepoch() WHERE id = ?", [.text(record.id)])
-        return record
+        return try await owner.run { database -> Record? in
+            guard let record = try Self.record(id, in: database), !record.revoked,
+                let row = try database.query("SELECT hash FROM api_keys WHERE id = ?", [.text(id)]).first,
+                let expected = row[0].blob
+            else { return nil }
+            // Constant time: every byte is compared whatever the first difference.
+            guard expected.count == actual.count, zip(expected, actual).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else { return nil }
+            try database.query("UPDATE api_keys SET last_used_at = unixepoch() WHERE id = ?", [.text(id)])
+            return record
+        }
     }
 
     /// Every key, oldest first (never the keys themselves).
-    public func all() throws(PaddockError) -> [Record] {
-        try database.query("SELECT id, kind, tenant, created_at, last_used_at, revoked_at FROM api_keys ORDER BY created_at, id")
-            .compactMap(Self.record)
+    /// - Throws: 307 for SQLite.
+    public func all() async throws -> [Record] {
+        try await owner.run { database in
+            try database.query("SELECT id, kind, tenant, created_at, last_used_at, revoked_at FROM api_keys ORDER BY created_at, id")
+                .compactMap(Self.record)
+        }
     }
 
     /// Revokes a key; it stops working at once.
-    /// - Throws: 101 when there is no such key.
-    public func revoke(_ id: String) throws(PaddockError) {
-        guard let record = try record(id) else {
-            throw PaddockError(.configurationMissing, "there is no API key \(id)", field: "id")
+    /// - Throws: 101 when there is no such key; 307 for SQLite.
+    public func revoke(_ id: String) async throws {
+        try await owner.run { database in
+            guard let record = try Self.record(id, in: database) else {
+                throw PaddockError(.configurationMissing, "there is no API key \(id)", field: "id")
+            }
+            if !record.revoked { try database.query("UPDATE api_keys SET revoked_at = unixepoch() WHERE id = ?", [.text(id)]) }
         }
-        if !record.revoked { try database.query("UPDATE api_keys SET revoked_at = unixepoch() WHERE id = ?", [.text(id)]) }
     }
 
-    private func record(_ id: String) throws(PaddockError) -> Record? {
+    private static func record(_ id: String, in database: Database) throws(PaddockError) -> Record? {
         try database.query(
             "SELECT id, kind, tenant, created_at, last_used_at, revoked_at FROM api_keys WHERE id = ?", [.text(id)]
         ).first.flatMap(Self.record)

@@ -2,9 +2,9 @@ internal import CSQLite
 import Glibc
 public import PaddockCore
 
-/// One SQLite connection through Debian's libsqlite3: WAL journal, a busy
-/// timeout, foreign keys on, prepared statements kept for reuse. Not
-/// thread-safe: one actor (or one thread) owns it.
+/// One SQLite connection through Debian's libsqlite3: WAL journal, a short
+/// busy timeout, foreign keys on, prepared statements kept for reuse. Not
+/// thread-safe: a ``DatabaseOwner``'s thread uses it, and nothing else.
 public final class Database {
     /// A value bound to or read from a statement.
     public enum Value: Equatable, Sendable {
@@ -24,6 +24,9 @@ public final class Database {
             }
         }
     }
+
+    /// How long a statement waits for another process's lock before failing with SQLITE_BUSY.
+    static let busyTimeoutMilliseconds: Int32 = 100
 
     private let handle: OpaquePointer
     public let path: String
@@ -48,7 +51,15 @@ public final class Database {
         }
         self.handle = handle
         self.path = path
-        sqlite3_busy_timeout(handle, 5000)
+        // Within a process every access goes through the file's one
+        // DatabaseOwner, so our own connections never wait for each other.
+        // Another process may still hold the write lock for a moment:
+        // `paddock run --data DIR` runs an engine of its own on the file, and
+        // an operator may open it with sqlite3. A commit holds the lock for
+        // about 0.1 ms here (`make bench`), so a short wait covers them; a
+        // long one would stall every plugin's storage queued behind the
+        // owner's thread. A lock held longer is reported: 307, sqlite_code 5.
+        sqlite3_busy_timeout(handle, Self.busyTimeoutMilliseconds)
         // Durability of an acknowledged write. Paddock answers a write only
         // after COMMIT has returned, so the write is in the WAL file:
         // - kill -9 of paddockd at any moment: the WAL is in the kernel's page

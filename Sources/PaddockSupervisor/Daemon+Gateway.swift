@@ -9,12 +9,12 @@ extension Daemon {
     /// and whether its endpoints are public.
     func plugin(_ request: PluginRequest) async throws -> JSONValue {
         let id = request.id
-        guard let record = try registry.record(id) else { throw Self.notInstalled(id) }
+        guard let record = try await registry.record(id) else { throw Self.notInstalled(id) }
         let manifest = try await engine.manifest(id)
         let usage = try await storageBytes(id)
         return try await status(id).merging([
             "directory": .string(record.directory), "manifest": manifest.jsonValue,
-            "public_endpoints": .bool(try registry.publicEndpoints(id)),
+            "public_endpoints": .bool(try await registry.publicEndpoints(id)),
             "storage": ["bytes": .int(usage), "quota": .int(manifest.permission.storage.bytes)],
         ])
     }
@@ -29,15 +29,15 @@ extension Daemon {
     func endpoint(_ request: EndpointRequest) async throws -> [UInt8] {
         try await engine.invokeEndpoint(
             request.id, method: request.method, path: request.path, query: request.query, headers: request.headers,
-            body: request.body, scope: try scope(request.id, request.tenant))
+            body: request.body, scope: try await scope(request.id, request.tenant))
     }
 
     /// `credentials.test {"id", "tenant"?, "credentials"?}`: the seed's "test
     /// connection" with the given credentials, or the stored ones.
     func testCredentials(_ request: CredentialsTestRequest) async throws -> [UInt8] {
         let id = request.id
-        let scope = try scope(id, request.tenant)
-        let stored = try registry.settings(id, tenant: scope?.tenant)
+        let scope = try await scope(id, request.tenant)
+        let stored = try await registry.settings(id, tenant: scope?.tenant)
         let secrets = Set(try await engine.manifest(id).settings.filter { $0.type == .secret }.map(\.name))
         let credentials: JSONValue =
             if let given = request.credentials { .object(given) }
@@ -49,7 +49,7 @@ extension Daemon {
     /// `metrics`: per installed plugin, the figures the gateway exports.
     func metrics() async throws -> JSONValue {
         var plugins: [JSONValue] = []
-        for record in try registry.all() {
+        for record in try await registry.all() {
             guard let live = try? await engine.status(record.id) else { continue }
             let usage = try await storageBytes(record.id)
             var entry: [String: JSONValue] = [
@@ -67,26 +67,26 @@ extension Daemon {
 
     /// `keys.create {"kind": "admin"|"tenant", "tenant"?}`: the record and
     /// the key, which is shown this once.
-    func createKey(_ request: KeysCreateRequest) throws -> JSONValue {
-        let (record, key) = try keys.create(kind: request.kind, tenant: request.tenant)
+    func createKey(_ request: KeysCreateRequest) async throws -> JSONValue {
+        let (record, key) = try await keys.create(kind: request.kind, tenant: request.tenant)
         return Self.json(record).merging(["key": .string(key)])
     }
 
     /// `keys.list`: every key's record, never the key.
-    func listKeys() throws -> JSONValue {
-        .array(try keys.all().map(Self.json))
+    func listKeys() async throws -> JSONValue {
+        .array(try await keys.all().map(Self.json))
     }
 
     /// `keys.revoke {"id"}`.
-    func revokeKey(_ request: KeysRevokeRequest) throws -> JSONValue {
+    func revokeKey(_ request: KeysRevokeRequest) async throws -> JSONValue {
         let id = request.id
-        try keys.revoke(id)
+        try await keys.revoke(id)
         return ["id": .string(id), "revoked": true]
     }
 
     /// `keys.verify {"key"}`: the key's record when it is live, else `{"valid": false}`.
-    func verifyKey(_ request: KeysVerifyRequest) throws -> JSONValue {
-        guard let record = try keys.verify(request.key) else { return ["valid": false] }
+    func verifyKey(_ request: KeysVerifyRequest) async throws -> JSONValue {
+        guard let record = try await keys.verify(request.key) else { return ["valid": false] }
         return Self.json(record).merging(["valid": true])
     }
 

@@ -14,12 +14,17 @@ public actor Daemon {
     let registry: Registry
     let keys: APIKeys
 
-    /// Opens the registry in `dataDirectory` and an engine over it.
-    public init(configuration: EngineConfiguration) throws {
+    /// An engine, and the registry and API keys in `dataDirectory`: all on
+    /// the one owner of `paddock.db`, the engine's.
+    /// - Throws: ``PaddockError`` 307 when the database or the secret key
+    ///   cannot be used, 105 when the database's schema is newer.
+    public init(configuration: EngineConfiguration) async throws {
         self.dataDirectory = configuration.dataDirectory
-        self.registry = try Registry(dataDirectory: configuration.dataDirectory, firstUID: configuration.firstUID)
-        self.keys = APIKeys(database: registry.database)
-        self.engine = Engine(configuration: configuration)
+        let engine = Engine(configuration: configuration)
+        self.engine = engine
+        self.registry = try await Registry(
+            owner: engine.storage.owner, dataDirectory: configuration.dataDirectory, firstUID: configuration.firstUID)
+        self.keys = APIKeys(owner: engine.storage.owner)
     }
 
     /// Loads every installed plugin and starts those that were active, all
@@ -31,9 +36,9 @@ public actor Daemon {
         }
         var failures: [String: PaddockError] = [:]
         var active: [String] = []
-        for record in (try? registry.all()) ?? [] {
+        for record in (try? await registry.all()) ?? [] {
             do {
-                try await engine.load(directory: record.directory, settings: try registry.settings(record.id), uid: record.uid)
+                try await engine.load(directory: record.directory, settings: try await registry.settings(record.id), uid: record.uid)
                 if record.state == .active { active.append(record.id) }
             } catch {
                 failures[record.id] = error as? PaddockError ?? PaddockError(.pluginCrashed, "\(error)")
@@ -74,11 +79,11 @@ public actor Daemon {
         let directory = request.directory
         let path = EngineConfiguration.realPath(directory) ?? directory
         let manifest = try ManifestLoader().manifest(in: path)
-        let record = try registry.install(manifest, directory: path)
+        let record = try await registry.install(manifest, directory: path)
         do {
             try await engine.load(directory: path, uid: record.uid)
         } catch {
-            try? registry.uninstall(record.id)
+            try? await registry.uninstall(record.id)
             throw error
         }
         return Self.json(record)
@@ -88,14 +93,14 @@ public actor Daemon {
     /// stays inactive when a check fails.
     func activate(_ request: PluginRequest) async throws -> JSONValue {
         let id = request.id
-        guard try registry.record(id) != nil else { throw Self.notInstalled(id) }
+        guard try await registry.record(id) != nil else { throw Self.notInstalled(id) }
         do {
             try await engine.start(id)
         } catch {
-            try registry.setState(id, .inactive)
+            try await registry.setState(id, .inactive)
             throw error
         }
-        try registry.setState(id, .active)
+        try await registry.setState(id, .active)
         return try await status(id)
     }
 
@@ -103,7 +108,7 @@ public actor Daemon {
     func deactivate(_ request: PluginRequest) async throws -> JSONValue {
         let id = request.id
         try await engine.stop(id)
-        try registry.setState(id, .inactive)
+        try await registry.setState(id, .inactive)
         return try await status(id)
     }
 
@@ -115,7 +120,7 @@ public actor Daemon {
             throw PaddockError(.rateLimited, "\(id) has \(status.inFlight) calls in flight; wait, or uninstall with --force", reason: .inUse)
         }
         try await engine.unload(id)
-        try registry.uninstall(id)
+        try await registry.uninstall(id)
         try await engine.storage.run { store, _ in try store.removeAll(plugin: id) }
         for folder in ["data", "tmp"] { try? FileManager.default.removeItem(atPath: "\(dataDirectory)/\(folder)/\(id)") }
         return .object(["id": .string(id), "uninstalled": .bool(true)])
@@ -125,26 +130,26 @@ public actor Daemon {
     /// stores values (the plugin's, or one tenant's), answers with secrets masked.
     func settings(_ request: SettingsRequest) async throws -> JSONValue {
         let id = request.id
-        guard let record = try registry.record(id) else { throw Self.notInstalled(id) }
+        guard let record = try await registry.record(id) else { throw Self.notInstalled(id) }
         let tenant = request.tenant
         if let values = request.set {
             let manifest = try ManifestLoader().manifest(in: record.directory)
-            try registry.setSettings(id, values, manifest: manifest, tenant: tenant)
-            if tenant == nil { try await engine.setSettings(id, try registry.settings(id)) }
+            try await registry.setSettings(id, values, manifest: manifest, tenant: tenant)
+            if tenant == nil { try await engine.setSettings(id, try await registry.settings(id)) }
         }
-        if let open = request.publicEndpoints { try registry.setPublicEndpoints(id, open) }
-        return try registry.publicSettings(id, tenant: tenant)
+        if let open = request.publicEndpoints { try await registry.setPublicEndpoints(id, open) }
+        return try await registry.publicSettings(id, tenant: tenant)
     }
 
     /// A tenant's view of a plugin's settings, for nested calls made for it.
-    func tenantSettings(_ plugin: String, _ tenant: String) throws(PaddockError) -> JSONValue {
-        try registry.settings(plugin, tenant: tenant)
+    func tenantSettings(_ plugin: String, _ tenant: String) async throws -> JSONValue {
+        try await registry.settings(plugin, tenant: tenant)
     }
 
     /// `list`: every installed plugin with its live state.
     func list() async throws -> JSONValue {
         var items: [JSONValue] = []
-        for record in try registry.all() {
+        for record in try await registry.all() {
             var item = Self.json(record)
             if let live = try? await engine.status(record.id), live.state != .stopped || record.state == .active {
                 item = item.merging(["live": .string(live.state.rawValue)])
@@ -158,12 +163,12 @@ public actor Daemon {
     func status(_ request: StatusRequest) async throws -> JSONValue {
         if let id = request.id { return try await status(id) }
         var all: [JSONValue] = []
-        for record in try registry.all() { all.append(try await status(record.id)) }
+        for record in try await registry.all() { all.append(try await status(record.id)) }
         return .array(all)
     }
 
     func status(_ id: String) async throws -> JSONValue {
-        guard let record = try registry.record(id) else { throw Self.notInstalled(id) }
+        guard let record = try await registry.record(id) else { throw Self.notInstalled(id) }
         let live = try await engine.status(id)
         var object: [String: JSONValue] = [
             "id": .string(id), "version": .string(record.version), "lifecycle": .string(record.state.rawValue),
@@ -189,13 +194,13 @@ public actor Daemon {
     func invoke(_ request: InvokeRequest, onChunk: (@Sendable ([UInt8]) -> Void)?, backpressure: Backpressure?) async throws -> [UInt8] {
         try await engine.invokeTool(
             request.id, tool: request.tool, arguments: request.arguments, onChunk: onChunk, backpressure: backpressure,
-            scope: try scope(request.id, request.tenant))
+            scope: try await scope(request.id, request.tenant))
     }
 
     /// The scope of a call made for `tenant`, with the tenant's settings.
-    func scope(_ id: String, _ tenant: String?) throws(PaddockError) -> CallScope? {
+    func scope(_ id: String, _ tenant: String?) async throws -> CallScope? {
         guard let tenant else { return nil }
-        return CallScope(tenant: tenant, settings: try registry.settings(id, tenant: tenant))
+        return CallScope(tenant: tenant, settings: try await registry.settings(id, tenant: tenant))
     }
 
     /// `logs {"id", "tail"?}`: the last lines of the plugin's log.
@@ -222,7 +227,7 @@ public actor Daemon {
     /// recomputed from the data, per tenant; `consistent` when all agree.
     func storageCheck(_ request: PluginRequest) async throws -> JSONValue {
         let id = request.id
-        guard try registry.record(id) != nil else { throw Self.notInstalled(id) }
+        guard try await registry.record(id) != nil else { throw Self.notInstalled(id) }
         let checks = try await engine.storage.run { store, _ in try store.check(plugin: id) }
         let tenants: [JSONValue] = checks.map {
             .object([

@@ -60,23 +60,14 @@ final class PluginProcess: Sendable {
         // parent dies (--die-with-parent), and Linux means the parent *thread*,
         // so callers spawn from a thread that lives as long as the daemon
         // (``PluginSpawner``). Any thread of the process may wait for it.
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, stdout[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, stderr[1], 2)
-        posix_spawn_file_actions_adddup2(&actions, childEnd, pluginDescriptor)
-        let argv = ([launcher] + arguments).map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/bin:/bin"), nil]
-        var child: pid_t = 0
-        let spawned = posix_spawn(&child, launcher, &actions, nil, argv, envp)
-        posix_spawn_file_actions_destroy(&actions)
-        (argv + envp).forEach { free($0) }
-        for fd in [childEnd, stdout[1], stderr[1]] { close(fd) }
-        guard spawned == 0 else {
-            for fd in [pair[0], stdout[0], stderr[0]] { close(fd) }
-            throw PaddockError(.dependencyUnavailable, "cannot start \(launcher): \(String(cString: strerror(spawned)))")
+        let spawned = Result { () throws(PaddockError) in
+            try Spawn.start(
+                launcher, arguments: arguments, environment: ["PATH=/usr/bin:/bin"],
+                actions: [.nullInput, .duplicate(stdout[1], to: 1), .duplicate(stderr[1], to: 2), .duplicate(childEnd, to: pluginDescriptor)])
         }
+        for fd in [childEnd, stdout[1], stderr[1]] { close(fd) }
+        if case .failure = spawned { for fd in [pair[0], stdout[0], stderr[0]] { close(fd) } }
+        let child = try spawned.get()
         let exitPromise = group.next().makePromise(of: ProcessExit.self)
         let pid = child
         Thread.detachNewThread {

@@ -3,8 +3,9 @@ import PaddockStorage
 
 /// What the daemon remembers about installed plugins, in `paddock.db`:
 /// where each one is, its lifecycle state, its uid, and its settings (those
-/// of type `secret` sealed with a ``SecretBox``). Owned by one actor.
-public final class Registry {
+/// of type `secret` sealed with a ``SecretBox``). Every query runs on the
+/// database's ``DatabaseOwner``.
+public final class Registry: Sendable {
     /// The lifecycle state an operator sets; running and restarting are the
     /// engine's live states on top of `active`.
     public enum LifecycleState: String, Sendable, CaseIterable {
@@ -22,67 +23,87 @@ public final class Registry {
     /// Shown instead of a secret's value: secrets are never printed back.
     public static let mask = "********"
 
-    /// `paddock.db`, shared with the daemon's other tables (API keys).
-    let database: Database
+    /// The owner of `paddock.db`, shared with the daemon's other tables (API keys, storage).
+    let owner: DatabaseOwner
     private let secrets: SecretBox
     private let firstUID: UInt32
 
-    /// Opens `<data>/paddock.db` (migrating it) and `<data>/secret.key`.
+    /// The registry in the database of `owner` (opened and migrated now),
+    /// with the secret key in `<data>/secret.key`.
     /// - Throws: ``PaddockError`` 307 for storage problems (SQLite, the secret key), 105 for a newer schema.
-    public init(dataDirectory: String, firstUID: UInt32) throws(PaddockError) {
-        database = try Database(path: dataDirectory + "/paddock.db")
-        try database.migrate(Schema.migrations)
-        secrets = try SecretBox(keyPath: dataDirectory + "/secret.key")
+    init(owner: DatabaseOwner, dataDirectory: String, firstUID: UInt32) async throws {
+        self.owner = owner
+        // Reading (or creating and syncing) the key is disk work too: on the owner's thread.
+        secrets = try await owner.run { _ in try SecretBox(keyPath: dataDirectory + "/secret.key") }
         self.firstUID = firstUID
+    }
+
+    /// Opens `<data>/paddock.db` (migrating it) with an owner of its own, and `<data>/secret.key`.
+    /// - Throws: ``PaddockError`` 307 for storage problems (SQLite, the secret key), 105 for a newer schema.
+    public convenience init(dataDirectory: String, firstUID: UInt32) async throws {
+        try await self.init(owner: DatabaseOwner(path: dataDirectory + "/paddock.db"), dataDirectory: dataDirectory, firstUID: firstUID)
     }
 
     /// Records a plugin from its validated manifest, with the lowest free uid.
     /// - Throws: ``PaddockError`` 102 when a plugin with that id is installed.
     @discardableResult
-    public func install(_ manifest: Manifest, directory: String) throws(PaddockError) -> Record {
-        try database.transaction { () throws(PaddockError) in
-            guard try record(manifest.name) == nil else {
-                throw PaddockError(.wrongFormat, "\(manifest.name) is already installed; uninstall it first", field: "name")
+    public func install(_ manifest: Manifest, directory: String) async throws -> Record {
+        let (id, version, firstUID) = (manifest.name, manifest.version.description, self.firstUID)
+        return try await owner.run { database in
+            try database.transaction { () throws(PaddockError) in
+                guard try Self.record(id, in: database) == nil else {
+                    throw PaddockError(.wrongFormat, "\(id) is already installed; uninstall it first", field: "name")
+                }
+                let used = Set(try database.query("SELECT uid FROM plugins").compactMap { $0.first?.integer })
+                var uid = Int64(firstUID)
+                while used.contains(uid) { uid += 1 }
+                try database.query(
+                    "INSERT INTO plugins (id, version, directory, state, uid) VALUES (?, ?, ?, 'installed', ?)",
+                    [.text(id), .text(version), .text(directory), .integer(uid)])
+                return Record(id: id, version: version, directory: directory, state: .installed, uid: UInt32(uid))
             }
-            let used = Set(try database.query("SELECT uid FROM plugins").compactMap { $0.first?.integer })
-            var uid = Int64(firstUID)
-            while used.contains(uid) { uid += 1 }
-            try database.query(
-                "INSERT INTO plugins (id, version, directory, state, uid) VALUES (?, ?, ?, 'installed', ?)",
-                [.text(manifest.name), .text(manifest.version.description), .text(directory), .integer(uid)])
-            return Record(id: manifest.name, version: manifest.version.description, directory: directory, state: .installed, uid: UInt32(uid))
         }
     }
 
-    public func record(_ id: String) throws(PaddockError) -> Record? {
-        try database.query("SELECT id, version, directory, state, uid FROM plugins WHERE id = ?", [.text(id)]).first.flatMap(Self.record)
+    public func record(_ id: String) async throws -> Record? {
+        try await owner.run { database in try Self.record(id, in: database) }
     }
 
     /// Every installed plugin, by id.
-    public func all() throws(PaddockError) -> [Record] {
-        try database.query("SELECT id, version, directory, state, uid FROM plugins ORDER BY id").compactMap(Self.record)
+    public func all() async throws -> [Record] {
+        try await owner.run { database in
+            try database.query("SELECT id, version, directory, state, uid FROM plugins ORDER BY id").compactMap(Self.record)
+        }
     }
 
-    public func setState(_ id: String, _ state: LifecycleState) throws(PaddockError) {
-        try database.query("UPDATE plugins SET state = ?, updated_at = unixepoch() WHERE id = ?", [.text(state.rawValue), .text(id)])
-        guard database.changes == 1 else { throw notInstalled(id) }
+    public func setState(_ id: String, _ state: LifecycleState) async throws {
+        try await owner.run { database in
+            try database.query("UPDATE plugins SET state = ?, updated_at = unixepoch() WHERE id = ?", [.text(state.rawValue), .text(id)])
+            guard database.changes == 1 else { throw Self.notInstalled(id) }
+        }
     }
 
     /// Whether the gateway serves the plugin's endpoints without an API key
     /// (webhooks that verify their own signatures).
-    public func publicEndpoints(_ id: String) throws(PaddockError) -> Bool {
-        try database.query("SELECT public_endpoints FROM plugins WHERE id = ?", [.text(id)]).first?.first?.integer == 1
+    public func publicEndpoints(_ id: String) async throws -> Bool {
+        try await owner.run { database in
+            try database.query("SELECT public_endpoints FROM plugins WHERE id = ?", [.text(id)]).first?.first?.integer == 1
+        }
     }
 
-    public func setPublicEndpoints(_ id: String, _ open: Bool) throws(PaddockError) {
-        try database.query("UPDATE plugins SET public_endpoints = ? WHERE id = ?", [.integer(open ? 1 : 0), .text(id)])
-        guard database.changes == 1 else { throw notInstalled(id) }
+    public func setPublicEndpoints(_ id: String, _ open: Bool) async throws {
+        try await owner.run { database in
+            try database.query("UPDATE plugins SET public_endpoints = ? WHERE id = ?", [.integer(open ? 1 : 0), .text(id)])
+            guard database.changes == 1 else { throw Self.notInstalled(id) }
+        }
     }
 
     /// Forgets a plugin and its settings.
-    public func uninstall(_ id: String) throws(PaddockError) {
-        try database.query("DELETE FROM plugins WHERE id = ?", [.text(id)])
-        guard database.changes == 1 else { throw notInstalled(id) }
+    public func uninstall(_ id: String) async throws {
+        try await owner.run { database in
+            try database.query("DELETE FROM plugins WHERE id = ?", [.text(id)])
+            guard database.changes == 1 else { throw Self.notInstalled(id) }
+        }
     }
 
     /// Stores settings, the plugin's own or one tenant's (which override the
@@ -91,27 +112,29 @@ public final class Registry {
     /// - Throws: ``PaddockError`` 102 for a setting the manifest does not declare.
     public func setSettings(
         _ id: String, _ values: [String: JSONValue], manifest: Manifest, tenant: String? = nil
-    ) throws(PaddockError) {
-        let declared = Dictionary(uniqueKeysWithValues: manifest.settings.map { ($0.name, $0) })
-        try database.transaction { () throws(PaddockError) in
-            guard try record(id) != nil else { throw notInstalled(id) }
-            for (name, value) in values.sorted(by: { $0.key < $1.key }) {
-                guard let setting = declared[name] else {
-                    throw PaddockError(.wrongFormat, "\(id) declares no setting '\(name)'", field: "settings.\(name)")
-                }
-                let secret = setting.type == .secret
-                let stored: Database.Value = .text(secret ? try secrets.seal(value.jsonText) : value.jsonText)
-                if let tenant {
-                    try database.query(
-                        """
-                        INSERT INTO tenant_settings (plugin, tenant, name, value, secret) VALUES (?, ?, ?, ?, ?)
-                        ON CONFLICT (plugin, tenant, name) DO UPDATE SET value = excluded.value, secret = excluded.secret
-                        """,
-                        [.text(id), .text(tenant), .text(name), stored, .integer(secret ? 1 : 0)])
-                } else {
-                    try database.query(
-                        "INSERT INTO settings (plugin, name, value, secret) VALUES (?, ?, ?, ?) ON CONFLICT (plugin, name) DO UPDATE SET value = excluded.value, secret = excluded.secret",
-                        [.text(id), .text(name), stored, .integer(secret ? 1 : 0)])
+    ) async throws {
+        let declared = Dictionary(uniqueKeysWithValues: manifest.settings.map { ($0.name, $0.type == .secret) })
+        let secrets = self.secrets
+        try await owner.run { database in
+            try database.transaction { () throws(PaddockError) in
+                guard try Self.record(id, in: database) != nil else { throw Self.notInstalled(id) }
+                for (name, value) in values.sorted(by: { $0.key < $1.key }) {
+                    guard let secret = declared[name] else {
+                        throw PaddockError(.wrongFormat, "\(id) declares no setting '\(name)'", field: "settings.\(name)")
+                    }
+                    let stored: Database.Value = .text(secret ? try secrets.seal(value.jsonText) : value.jsonText)
+                    if let tenant {
+                        try database.query(
+                            """
+                            INSERT INTO tenant_settings (plugin, tenant, name, value, secret) VALUES (?, ?, ?, ?, ?)
+                            ON CONFLICT (plugin, tenant, name) DO UPDATE SET value = excluded.value, secret = excluded.secret
+                            """,
+                            [.text(id), .text(tenant), .text(name), stored, .integer(secret ? 1 : 0)])
+                    } else {
+                        try database.query(
+                            "INSERT INTO settings (plugin, name, value, secret) VALUES (?, ?, ?, ?) ON CONFLICT (plugin, name) DO UPDATE SET value = excluded.value, secret = excluded.secret",
+                            [.text(id), .text(name), stored, .integer(secret ? 1 : 0)])
+                    }
                 }
             }
         }
@@ -119,21 +142,25 @@ public final class Registry {
 
     /// The settings as the plugin gets them (for a tenant: the plugin's,
     /// overridden by the tenant's), secrets decrypted.
-    public func settings(_ id: String, tenant: String? = nil) throws(PaddockError) -> JSONValue {
-        try loadSettings(id, tenant: tenant, reveal: true)
+    public func settings(_ id: String, tenant: String? = nil) async throws -> JSONValue {
+        try await loadSettings(id, tenant: tenant, reveal: true)
     }
 
     /// The settings as an operator may see them: secrets masked.
-    public func publicSettings(_ id: String, tenant: String? = nil) throws(PaddockError) -> JSONValue {
-        try loadSettings(id, tenant: tenant, reveal: false)
+    public func publicSettings(_ id: String, tenant: String? = nil) async throws -> JSONValue {
+        try await loadSettings(id, tenant: tenant, reveal: false)
     }
 
-    private func loadSettings(_ id: String, tenant: String?, reveal: Bool) throws(PaddockError) -> JSONValue {
-        var rows = try database.query("SELECT name, value, secret FROM settings WHERE plugin = ?", [.text(id)])
-        if let tenant {
-            rows += try database.query(
-                "SELECT name, value, secret FROM tenant_settings WHERE plugin = ? AND tenant = ?", [.text(id), .text(tenant)])
+    private func loadSettings(_ id: String, tenant: String?, reveal: Bool) async throws -> JSONValue {
+        let rows = try await owner.run { database in
+            var rows = try database.query("SELECT name, value, secret FROM settings WHERE plugin = ?", [.text(id)])
+            if let tenant {
+                rows += try database.query(
+                    "SELECT name, value, secret FROM tenant_settings WHERE plugin = ? AND tenant = ?", [.text(id), .text(tenant)])
+            }
+            return rows
         }
+        // Decrypting and parsing are the caller's work: the owner's thread only queries.
         var values: [String: JSONValue] = [:]
         for row in rows {
             guard let name = row[0].text, let stored = row[1].text else { continue }
@@ -147,8 +174,14 @@ public final class Registry {
     }
 
     /// The raw stored value, for tests that check secrets are not stored in clear.
-    func storedValue(_ id: String, _ name: String) throws(PaddockError) -> String? {
-        try database.query("SELECT value FROM settings WHERE plugin = ? AND name = ?", [.text(id), .text(name)]).first?.first?.text
+    func storedValue(_ id: String, _ name: String) async throws -> String? {
+        try await owner.run { database in
+            try database.query("SELECT value FROM settings WHERE plugin = ? AND name = ?", [.text(id), .text(name)]).first?.first?.text
+        }
+    }
+
+    private static func record(_ id: String, in database: Database) throws(PaddockError) -> Record? {
+        try database.query("SELECT id, version, directory, state, uid FROM plugins WHERE id = ?", [.text(id)]).first.flatMap(Self.record)
     }
 
     private static func record(_ row: [Database.Value]) -> Record? {
@@ -158,7 +191,7 @@ public final class Registry {
         return Record(id: id, version: version, directory: directory, state: state, uid: UInt32(uid))
     }
 
-    private func notInstalled(_ id: String) -> PaddockError {
+    private static func notInstalled(_ id: String) -> PaddockError {
         PaddockError(.pluginUnavailable, "no plugin named \(id) is installed", reason: .notInstalled)
     }
 }

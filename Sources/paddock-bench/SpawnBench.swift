@@ -1,21 +1,15 @@
 import Glibc
+import PaddockCore
 
 /// Nanoseconds from posix_spawn to the end of waitpid, or nil when the program failed.
 func spawnToExit(_ argv: [String]) -> UInt64? {
-    let cArguments = argv.map { strdup($0) } + [nil]
-    defer { cArguments.forEach { free($0) } }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
     var start = timespec()
     var end = timespec()
-    var pid: pid_t = 0
     clock_gettime(CLOCK_MONOTONIC, &start)
-    guard posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ) == 0 else { return nil }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    guard let pid = try? Spawn.start(argv[0], arguments: Array(argv.dropFirst()), actions: [.nullOutput(1), .nullOutput(2)]) else {
+        return nil
+    }
+    let status = Spawn.wait(pid).status
     clock_gettime(CLOCK_MONOTONIC, &end)
     guard status == 0 else { return nil }
     return UInt64(end.tv_sec - start.tv_sec) * 1_000_000_000 + UInt64(end.tv_nsec) - UInt64(start.tv_nsec)

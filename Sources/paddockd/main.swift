@@ -67,7 +67,7 @@ do {
     configuration.allowedRanges = allowedRanges
     configuration.allowedHostPorts = allowedHostPorts
     if let shutdownTimeout { configuration.shutdownTimeout = shutdownTimeout }
-    let daemon = try Daemon(configuration: configuration)
+    let daemon = try await Daemon(configuration: configuration)
     Cgroup.removeLeftovers()
     let server = try await ControlServer.start(daemon: daemon, path: socketPath, group: MultiThreadedEventLoopGroup.singleton)
     FileHandle.standardError.write(Data("paddockd: serving \(socketPath)\n".utf8))

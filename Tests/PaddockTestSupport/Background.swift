@@ -1,5 +1,6 @@
 public import Foundation
 import Glibc
+import PaddockCore
 
 /// A process that runs while a test works, stopped with `stop()`.
 public final class Background {
@@ -9,22 +10,12 @@ public final class Background {
     public init(_ executable: URL, _ arguments: [String]) throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_addclose(&actions, fds[0])
-        posix_spawn_file_actions_addclose(&actions, fds[1])
-        let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable.path, &actions, nil, argv, environ)
-        close(fds[1])
-        guard spawned == 0 else {
-            close(fds[0])
-            throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .ENOENT)
+        let spawned = Result { () throws(PaddockError) in
+            try Spawn.start(executable.path, arguments: arguments, actions: [.duplicate(fds[1], to: 1), .close(fds[0]), .close(fds[1])])
         }
-        self.pid = pid
+        close(fds[1])
+        if case .failure = spawned { close(fds[0]) }
+        self.pid = try spawned.get()
         self.output = fds[0]
     }
 

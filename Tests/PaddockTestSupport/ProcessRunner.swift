@@ -1,5 +1,6 @@
 public import Foundation
 import Glibc
+import PaddockCore
 
 /// Runs built executables for tests with `posix_spawn` (Foundation's
 /// `Process` costs ~50 ms a start, too slow for thousands of runs).
@@ -38,34 +39,25 @@ public enum ProcessRunner {
         var errPipe: [Int32] = [0, 0]
         guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw POSIXError(.EMFILE) }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        for fd in outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
-        if let input { posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0) }
-
-        let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        var actions: [Spawn.FileAction] = [.duplicate(outPipe[1], to: 1), .duplicate(errPipe[1], to: 2)]
+        actions += (outPipe + errPipe).map(Spawn.FileAction.close)
+        if let input { actions.append(.open(input, flags: O_RDONLY, as: 0)) }
         var variables = ProcessInfo.processInfo.environment
         variables.merge(environment) { _, new in new }
-        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { envp.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable.path, &actions, nil, argv, envp)
+        let spawned = Swift.Result { () throws(PaddockError) in
+            try Spawn.start(
+                executable.path, arguments: arguments, environment: variables.map { "\($0.key)=\($0.value)" }, actions: actions)
+        }
         close(outPipe[1])
         close(errPipe[1])
         defer {
             close(outPipe[0])
             close(errPipe[0])
         }
-        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .ENOENT) }
+        let pid = try spawned.get()
 
         let (stdout, stderr) = drain(outPipe[0], errPipe[0])
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        let (status, maxResidentBytes) = Spawn.wait(pid)
         let exited = status & 0x7f == 0
         return Result(
             status: exited ? (status >> 8) & 0xff : nil,
@@ -73,7 +65,7 @@ public enum ProcessRunner {
             stdout: String(decoding: stdout, as: UTF8.self),
             stderr: String(decoding: stderr, as: UTF8.self),
             waitStatus: status,
-            maxResidentBytes: usage.ru_maxrss * 1024
+            maxResidentBytes: maxResidentBytes
         )
     }
 
