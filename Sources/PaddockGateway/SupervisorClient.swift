@@ -16,14 +16,15 @@ public actor SupervisorClient {
     }
 
     /// Calls a control method; `onChunk` receives streamed chunks.
+    /// - Parameter requestID: the HTTP request the call serves, for paddockd's log.
     /// - Throws: the supervisor's coded error; 306 when it cannot be reached
     ///   or the connection breaks during the call.
     public func call(
-        _ method: ControlMethod, _ params: JSONValue = [:], onChunk: (@Sendable ([UInt8]) -> Void)? = nil
+        _ method: ControlMethod, _ params: JSONValue = [:], requestID: String? = nil, onChunk: (@Sendable ([UInt8]) -> Void)? = nil
     ) async throws -> [UInt8] {
         let client = try await connected()
         do {
-            return try await client.call(method, params, timeout: timeout, onChunk: onChunk)
+            return try await client.call(method, params, requestID: requestID, timeout: timeout, onChunk: onChunk)
         } catch let error as PaddockError where !client.isConnected {
             if self.client === client { self.client = nil }
             throw PaddockError(
@@ -46,8 +47,8 @@ public actor SupervisorClient {
     }
 
     /// A call's result as JSON.
-    public func json(_ method: ControlMethod, _ params: JSONValue = [:]) async throws -> JSONValue {
-        try JSONValue(parsing: try await call(method, params))
+    public func json(_ method: ControlMethod, _ params: JSONValue = [:], requestID: String? = nil) async throws -> JSONValue {
+        try JSONValue(parsing: try await call(method, params, requestID: requestID))
     }
 
     /// True when the supervisor answers now.

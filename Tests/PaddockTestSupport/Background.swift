@@ -6,13 +6,16 @@ public final class Background {
     public let pid: pid_t
     private let output: Int32
 
-    public init(_ executable: URL, _ arguments: [String]) throws {
+    /// Starts `executable`; its standard output is read with ``nextLine()``.
+    /// - Parameter errors: a file its standard error is appended to; else it is the test's.
+    public init(_ executable: URL, _ arguments: [String], errors: String? = nil) throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        if let errors { posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_APPEND, 0o600) }
         posix_spawn_file_actions_addclose(&actions, fds[0])
         posix_spawn_file_actions_addclose(&actions, fds[1])
         let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
