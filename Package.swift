@@ -95,7 +95,13 @@ let package = Package(
                 "PaddockCore", "PaddockRPC", "PaddockControl", "PaddockSandbox", "PaddockStorage", "CLinux",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // The log lines of paddockd and the gateway (a swift-log handler) and the --log-level option.
+        .target(
+            name: "PaddockLogging",
+            dependencies: ["PaddockCore", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "PaddockCLI",
@@ -110,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "paddockd",
             dependencies: [
-                "PaddockCore", "PaddockControl", "PaddockSandbox", "PaddockSupervisor",
+                "PaddockCore", "PaddockControl", "PaddockLogging", "PaddockSandbox", "PaddockSupervisor",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -123,14 +129,16 @@ let package = Package(
             dependencies: [
                 "PaddockCore", "PaddockControl", "PaddockRPC",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
             name: "paddock-gateway",
             dependencies: [
-                "PaddockGateway",
+                "PaddockGateway", "PaddockLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The native example plugin (examples/echo-swift), built with Paddock so
@@ -159,7 +167,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PaddockSupervisorTests",
-            dependencies: ["PaddockSupervisor", "PaddockStorage", "PaddockTestSupport", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: [
+                "PaddockSupervisor", "PaddockStorage", "PaddockLogging", "PaddockTestSupport", .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "PaddockPluginKitTests",

@@ -45,13 +45,21 @@ public final class ControlClient: Sendable {
 
     /// Calls a control method with its params (a ``ControlRequest``'s
     /// `params`); `onChunk` receives streamed chunks.
-    /// - Parameter timeout: fail with 204 when there is no answer by then.
+    /// - Parameters:
+    ///   - requestID: the outside request the call serves (``RequestID``),
+    ///     sent as `request_id`: every method takes one, and paddockd logs it with the call.
+    ///   - timeout: fail with 204 when there is no answer by then.
     /// - Returns: the result's JSON bytes.
     public func call(
-        _ method: ControlMethod, _ params: JSONValue = [:], timeout: Duration? = nil,
+        _ method: ControlMethod, _ params: JSONValue = [:], requestID: String? = nil, timeout: Duration? = nil,
         onChunk: (@Sendable ([UInt8]) -> Void)? = nil, registerCancel: RPCPeer.CancelRegistration? = nil
     ) async throws -> [UInt8] {
-        try await peer.perform(
+        var params = params
+        if let requestID, case .object(var members) = params {
+            members[RequestID.parameter] = .string(requestID)
+            params = .object(members)
+        }
+        return try await peer.perform(
             method.rawValue, params: params.jsonBytes, timeout: timeout.map(TimeAmount.init), onChunk: onChunk,
             registerCancel: registerCancel)
     }

@@ -169,8 +169,8 @@ public struct AuditRequest: ControlRequest {
     }
 }
 
-/// `invoke {"id", "tool", "params"?, "tenant"?, "stream"?}`: a tool call;
-/// with `stream`, the partial results come as chunks before the result.
+/// `invoke {"id", "tool", "params"?, "tenant"?, "stream"?, "request_id"?}`: a
+/// tool call; with `stream`, the partial results come as chunks before the result.
 public struct InvokeRequest: ControlRequest {
     public var id: String
     public var tool: String
@@ -179,13 +179,18 @@ public struct InvokeRequest: ControlRequest {
     /// The tenant the call is made for, whose settings the plugin sees.
     public var tenant: String?
     public var stream: Bool
+    /// The outside request the call serves (``RequestID``), passed on to the plugin.
+    public var requestID: String?
 
-    public init(id: String, tool: String, arguments: JSONValue = [:], tenant: String? = nil, stream: Bool = false) {
+    public init(
+        id: String, tool: String, arguments: JSONValue = [:], tenant: String? = nil, stream: Bool = false, requestID: String? = nil
+    ) {
         self.id = id
         self.tool = tool
         self.arguments = arguments
         self.tenant = tenant
         self.stream = stream
+        self.requestID = requestID
     }
 
     public init(params: JSONValue) throws(PaddockError) {
@@ -194,16 +199,18 @@ public struct InvokeRequest: ControlRequest {
         arguments = params["params"] ?? [:]
         tenant = try params.tenant()
         stream = params["stream"] == true
+        requestID = try params.requestID()
     }
 
     public var params: JSONValue {
         var object: [String: JSONValue] = ["id": .string(id), "tool": .string(tool), "params": arguments, "stream": .bool(stream)]
         object["tenant"] = tenant.map(JSONValue.string)
+        object[RequestID.parameter] = requestID.map(JSONValue.string)
         return .object(object)
     }
 }
 
-/// `endpoint {"id", "method", "path", "query"?, "headers"?, "body"?: base64, "tenant"?}`:
+/// `endpoint {"id", "method", "path", "query"?, "headers"?, "body"?: base64, "tenant"?, "request_id"?}`:
 /// one call to a plugin's HTTP endpoint, answered `{"status", "headers", "body": base64}`.
 public struct EndpointRequest: ControlRequest {
     public var id: String
@@ -214,10 +221,12 @@ public struct EndpointRequest: ControlRequest {
     public var headers: [String: String]
     public var body: [UInt8]
     public var tenant: String?
+    /// The outside request the call serves (``RequestID``), passed on to the plugin.
+    public var requestID: String?
 
     public init(
         id: String, method: HTTPMethod, path: String, query: [String: String] = [:], headers: [String: String] = [:],
-        body: [UInt8] = [], tenant: String? = nil
+        body: [UInt8] = [], tenant: String? = nil, requestID: String? = nil
     ) {
         self.id = id
         self.method = method
@@ -226,6 +235,7 @@ public struct EndpointRequest: ControlRequest {
         self.headers = headers
         self.body = body
         self.tenant = tenant
+        self.requestID = requestID
     }
 
     public init(params: JSONValue) throws(PaddockError) {
@@ -243,6 +253,7 @@ public struct EndpointRequest: ControlRequest {
         query = params.strings("query")
         headers = params.strings("headers")
         tenant = try params.tenant()
+        requestID = try params.requestID()
     }
 
     public var params: JSONValue {
@@ -252,6 +263,7 @@ public struct EndpointRequest: ControlRequest {
             "body": .string(Base64.encode(body)),
         ]
         object["tenant"] = tenant.map(JSONValue.string)
+        object[RequestID.parameter] = requestID.map(JSONValue.string)
         return .object(object)
     }
 }
@@ -326,6 +338,14 @@ extension JSONValue {
         guard let tenant = self["tenant"]?.stringValue else { return nil }
         try Tenant.check(tenant)
         return tenant
+    }
+
+    /// The optional `request_id`, checked.
+    /// - Throws: 102 for text that is not a request id.
+    func requestID() throws(PaddockError) -> String? {
+        guard let id = self[RequestID.parameter]?.stringValue else { return nil }
+        try RequestID.check(id)
+        return id
     }
 
     /// The integer at `key`, if it is one.

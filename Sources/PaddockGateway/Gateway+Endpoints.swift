@@ -29,11 +29,14 @@ extension Gateway {
         var query: [String: String] = [:]
         for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
         var headers: [String: String] = [:]
-        for field in request.headers where field.name != .authorization && field.name != .apiKey {
+        for field in request.headers where field.name != .authorization && field.name != .apiKey && field.name != .requestID {
             headers[field.name.canonicalName] = field.value
         }
+        // The plugin sees the request's id as the client will: the client's, or the one made for it.
+        headers[HTTPField.Name.requestID.canonicalName] = context.requestID
         let call = EndpointRequest(
-            id: id, method: method, path: path, query: query, headers: headers, body: body, tenant: Self.tenant(request, context))
+            id: id, method: method, path: path, query: query, headers: headers, body: body, tenant: Self.tenant(request, context),
+            requestID: context.requestID)
         let supervisor = self.supervisor
         let answer = try await counted(id, "endpoint") {
             try await DisconnectWatcher.whileConnected(context.channel) { try await supervisor.json(.endpoint, call.params, registerCancel: $0) }

@@ -5,10 +5,10 @@ import PaddockCore
 /// `/v1/plugins...`: the catalog (labels and descriptions in the caller's
 /// language) and, for admin keys, the lifecycle.
 extension Gateway {
-    func listPlugins(_ request: Request) async throws -> Response {
+    func listPlugins(_ request: Request, _ context: GatewayContext) async throws -> Response {
         let locales = AcceptLanguage.locales(request.headers[.acceptLanguage])
         var items: [JSONValue] = []
-        for record in try await supervisor.json(.list).arrayValue ?? [] {
+        for record in try await supervisor.json(.list, requestID: context.requestID).arrayValue ?? [] {
             guard let id = record["id"]?.stringValue, let detail = try? await catalog.detail(id) else { continue }
             items.append(Self.summary(detail.json, locales))
         }
@@ -17,7 +17,7 @@ extension Gateway {
 
     func describePlugin(_ request: Request, _ context: GatewayContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let detail = try await supervisor.json(.plugin, PluginRequest(id).params)
+        let detail = try await supervisor.json(.plugin, PluginRequest(id).params, requestID: context.requestID)
         let locales = AcceptLanguage.locales(request.headers[.acceptLanguage])
         var described = Self.summary(detail, locales)
         if case .object(var object) = described {
@@ -45,7 +45,7 @@ extension Gateway {
     func lifecycle(_ method: ControlMethod, _ context: GatewayContext) async throws -> Response {
         let id = try context.parameters.require("id")
         defer { catalog.forget(id) }
-        return try await relay(method, method == .uninstall ? UninstallRequest(id: id).params : PluginRequest(id).params)
+        return try await relay(method, method == .uninstall ? UninstallRequest(id: id).params : PluginRequest(id).params, context)
     }
 
     /// `PUT /v1/plugins/{id}/settings {"settings"?: {...}, "public_endpoints"?: bool}`:
@@ -57,6 +57,6 @@ extension Gateway {
         if case .object(let settings)? = body["settings"] { request.set = settings }
         if case .bool(let open)? = body["public_endpoints"] { request.publicEndpoints = open }
         defer { catalog.forget(id) }
-        return try await relay(.settings, request.params)
+        return try await relay(.settings, request.params, context)
     }
 }

@@ -15,7 +15,7 @@ extension Gateway {
             let body = try await jsonBody(request)
             if case .object(let values) = body["settings"] ?? body { settings.set = values }
         }
-        return try await relay(.settings, settings.params)
+        return try await relay(.settings, settings.params, context)
     }
 
     /// `{"credentials"?: {...}}` to test those, else the tenant's stored ones:
@@ -26,6 +26,6 @@ extension Gateway {
         try Self.requireTenant(tenant, context)
         var test = CredentialsTestRequest(id: id, tenant: tenant)
         if case .object(let credentials)? = try await jsonBody(request)["credentials"] { test.credentials = credentials }
-        return try await relay(.credentialsTest, test.params)
+        return try await relay(.credentialsTest, test.params, context)
     }
 }

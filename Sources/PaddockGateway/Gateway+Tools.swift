@@ -3,7 +3,6 @@ import Hummingbird
 import NIOCore
 import PaddockControl
 import PaddockCore
-import PaddockControl
 import Synchronization
 
 /// `POST /v1/plugins/{id}/tools/{tool}`: the parameters as a JSON body, the
@@ -17,7 +16,7 @@ extension Gateway {
         let arguments = try await jsonBody(request)
         try limitPlugin(id)
         let tenant = Self.tenant(request, context)
-        var call = InvokeRequest(id: id, tool: tool, arguments: arguments, tenant: tenant)
+        var call = InvokeRequest(id: id, tool: tool, arguments: arguments, tenant: tenant, requestID: context.requestID)
 
         if request.headers[.accept]?.contains("text/event-stream") == true {
             call.stream = true

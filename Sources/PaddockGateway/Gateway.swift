@@ -1,5 +1,6 @@
 public import Hummingbird
 import HTTPTypes
+public import Logging
 import NIOCore
 import PaddockControl
 public import PaddockCore
@@ -11,6 +12,8 @@ public import PaddockCore
 public struct Gateway: Sendable {
     public let configuration: GatewayConfiguration
     public let supervisor: SupervisorClient
+    /// One line per request (`info`), failures of the gateway itself (`error`), and Hummingbird's own lines.
+    public let logger: Logger
     let authenticator: Authenticator
     let catalog: PluginCatalog
     let metrics = GatewayMetrics()
@@ -18,8 +21,9 @@ public struct Gateway: Sendable {
     let pluginLimits: TokenBuckets
     let cache: ResultCache
 
-    public init(configuration: GatewayConfiguration, supervisorSocket: String) {
+    public init(configuration: GatewayConfiguration, supervisorSocket: String, logger: Logger = Logger(label: "paddock-gateway")) {
         self.configuration = configuration
+        self.logger = logger
         supervisor = SupervisorClient(socketPath: supervisorSocket, timeout: configuration.callTimeout)
         authenticator = Authenticator(supervisor: supervisor)
         catalog = PluginCatalog(supervisor: supervisor)
@@ -40,12 +44,12 @@ public struct Gateway: Sendable {
                 additionalChannelHandlers: [HeaderTimeout(timeout: headerTimeout), DisconnectWatcher()],
                 idleTimeout: TimeAmount(configuration.idleTimeout))),
             configuration: .init(address: .hostname(host, port: port), serverName: "paddock-gateway", backlog: 4096),
-            onServerRunning: onServerRunning)
+            onServerRunning: onServerRunning, logger: logger)
     }
 
     func router() -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
-        router.add(middleware: EdgeMiddleware(metrics: metrics))
+        router.add(middleware: EdgeMiddleware(metrics: metrics, logger: logger))
         router.add(middleware: CORSPolicy(cors: configuration.cors))
 
         router.get("/healthz") { _, _ in Self.json(["status": "ok"]) }
@@ -62,7 +66,7 @@ public struct Gateway: Sendable {
         }
 
         let keyed = router.group("v1").add(middleware: KeyMiddleware(authenticator: authenticator, limits: keyLimits, adminOnly: false))
-        keyed.get("plugins") { request, _ in try await listPlugins(request) }
+        keyed.get("plugins") { request, context in try await listPlugins(request, context) }
         keyed.get("plugins/:id") { request, context in try await describePlugin(request, context) }
         keyed.post("plugins/:id/tools/:tool") { request, context in try await invokeTool(request, context) }
         keyed.get("tenants/:tenant/plugins/:id/settings") { request, context in try await tenantSettings(request, context, set: false) }
@@ -75,7 +79,7 @@ public struct Gateway: Sendable {
         admin.delete(":id") { _, context in try await lifecycle(.uninstall, context) }
         admin.get(":id/logs") { request, context in
             let tail = request.uri.queryParameters.get("tail").flatMap { Int($0) } ?? 50
-            return try await relay(.logs, LogsRequest(id: try context.parameters.require("id"), tail: tail).params)
+            return try await relay(.logs, LogsRequest(id: try context.parameters.require("id"), tail: tail).params, context)
         }
         admin.put(":id/settings") { request, context in try await pluginSettings(request, context) }
 
@@ -98,9 +102,9 @@ public struct Gateway: Sendable {
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    /// A control method's answer, as it is.
-    func relay(_ method: ControlMethod, _ params: JSONValue) async throws -> Response {
-        Self.raw(try await supervisor.call(method, params))
+    /// A control method's answer, as it is; the call carries the request's id.
+    func relay(_ method: ControlMethod, _ params: JSONValue, _ context: GatewayContext) async throws -> Response {
+        Self.raw(try await supervisor.call(method, params, requestID: context.requestID))
     }
 
     /// The request body as a JSON object (empty: `{}`).

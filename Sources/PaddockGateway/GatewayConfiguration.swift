@@ -14,7 +14,7 @@ public struct GatewayConfiguration: Sendable {
         /// Origins allowed exactly (`*` allows any).
         public var origins: [String] = []
         public var methods: [String] = ["GET", "POST", "PUT", "DELETE"]
-        public var headers: [String] = ["Authorization", "Content-Type", "X-Api-Key", "Accept", "Accept-Language"]
+        public var headers: [String] = ["Authorization", "Content-Type", "X-Api-Key", "Accept", "Accept-Language", "X-Request-Id"]
         public var maxAge: Int = 600
     }
 

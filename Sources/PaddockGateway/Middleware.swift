@@ -1,26 +1,74 @@
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import PaddockCore
 
-/// Turns every error into the gateway's JSON error (unknown routes included)
-/// and records each request in the metrics.
+/// The outermost layer: gives each request its id (`X-Request-Id`, the
+/// client's when valid, else a new one) and returns it on every response;
+/// turns every error into the gateway's JSON error (unknown routes
+/// included); records each request in the metrics and the log.
 struct EdgeMiddleware: RouterMiddleware {
     typealias Context = GatewayContext
     let metrics: GatewayMetrics
+    let logger: Logger
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
+        var context = context
+        context.requestID = Self.requestID(request.headers[.requestID])
         var response: Response
+        var code: Int?
         do {
             response = try await next(request, context)
         } catch {
-            response = try Self.gatewayError(error).response(from: request, context: context)
+            let coded = Self.gatewayError(error)
+            if coded.error.code == .internalError {
+                logger.error("request failed", metadata: ["request_id": .string(context.requestID), "error": .string("\(error)")])
+            }
+            code = coded.error.code.rawValue
+            response = try coded.response(from: request, context: context)
         }
+        response.headers[.requestID] = context.requestID
+        let duration = started.duration(to: .now)
         metrics.request(
-            route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: response.status.code,
-            duration: started.duration(to: .now))
+            route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: response.status.code, duration: duration)
+        log(request, context, response.status.code, code, duration)
         return response
+    }
+
+    /// One line per request, before the answer leaves (whoever has the
+    /// answer finds the line written): `request_id`, `method`, `path` (not
+    /// the query), `status`, `code` for an error, `duration_ms` (for an
+    /// event stream, until its head), and who called: `tenant`, `key_id` (never a key).
+    private func log(_ request: Request, _ context: Context, _ status: Int, _ code: Int?, _ duration: Duration) {
+        guard logger.logLevel <= .info else { return }
+        let elapsed = duration.components
+        var metadata: Logger.Metadata = [
+            "request_id": .string(context.requestID), "method": .string(request.method.rawValue), "path": .string(request.uri.path),
+            "status": .stringConvertible(status),
+            "duration_ms": .stringConvertible(Double(elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000) / 1000),
+        ]
+        if let code { metadata["code"] = .stringConvertible(code) }
+        if let caller = context.seenCaller.value {
+            metadata["key_id"] = .string(caller.keyID)
+            let named = request.headers[.paddockTenant].flatMap { (try? Tenant.check($0)) != nil ? $0 : nil }
+            if let tenant = caller.kind == .tenant ? caller.tenant : named { metadata["tenant"] = .string(tenant) }
+        }
+        logger.info("request", metadata: metadata)
+    }
+
+    /// The client's request id when it is a valid one (``RequestID``), else
+    /// a new one: 32 random hex digits.
+    static func requestID(_ given: String?) -> String {
+        if let given, RequestID.isValid(given) { return given }
+        var random = SystemRandomNumberGenerator()
+        return hex(random.next()) + hex(random.next())
+    }
+
+    private static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
     static func gatewayError(_ error: any Error) -> GatewayError {
@@ -67,6 +115,7 @@ struct CORSPolicy: RouterMiddleware {
             return try await next(request, context)
         }
         var headers: HTTPFields = [.accessControlAllowOrigin: cors.origins.contains(origin) ? origin : "*", .vary: "Origin"]
+        if !preflight { headers[.accessControlExposeHeaders] = "X-Request-Id, X-Paddock-Cache, Retry-After" }
         if preflight {
             headers[.accessControlAllowMethods] = cors.methods.joined(separator: ", ")
             headers[.accessControlAllowHeaders] = cors.headers.joined(separator: ", ")
@@ -123,4 +172,5 @@ struct KeyMiddleware: RouterMiddleware {
 extension HTTPField.Name {
     static let apiKey = HTTPField.Name("X-Api-Key")!
     static let paddockCache = HTTPField.Name("X-Paddock-Cache")!
+    static let requestID = HTTPField.Name("X-Request-Id")!
 }

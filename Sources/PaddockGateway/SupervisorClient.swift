@@ -17,15 +17,17 @@ public actor SupervisorClient {
     }
 
     /// Calls a control method; `onChunk` receives streamed chunks.
+    /// - Parameter requestID: the HTTP request the call serves, for paddockd's log.
     /// - Throws: the supervisor's coded error; 306 when it cannot be reached
     ///   or the connection breaks during the call.
     public func call(
-        _ method: ControlMethod, _ params: JSONValue = [:], onChunk: (@Sendable ([UInt8]) -> Void)? = nil,
+        _ method: ControlMethod, _ params: JSONValue = [:], requestID: String? = nil, onChunk: (@Sendable ([UInt8]) -> Void)? = nil,
         registerCancel: RPCPeer.CancelRegistration? = nil
     ) async throws -> [UInt8] {
         let client = try await connected()
         do {
-            return try await client.call(method, params, timeout: timeout, onChunk: onChunk, registerCancel: registerCancel)
+            return try await client.call(
+                method, params, requestID: requestID, timeout: timeout, onChunk: onChunk, registerCancel: registerCancel)
         } catch let error as PaddockError where !client.isConnected {
             if self.client === client { self.client = nil }
             throw PaddockError(
@@ -49,9 +51,9 @@ public actor SupervisorClient {
 
     /// A call's result as JSON.
     public func json(
-        _ method: ControlMethod, _ params: JSONValue = [:], registerCancel: RPCPeer.CancelRegistration? = nil
+        _ method: ControlMethod, _ params: JSONValue = [:], requestID: String? = nil, registerCancel: RPCPeer.CancelRegistration? = nil
     ) async throws -> JSONValue {
-        try JSONValue(parsing: try await call(method, params, registerCancel: registerCancel))
+        try JSONValue(parsing: try await call(method, params, requestID: requestID, registerCancel: registerCancel))
     }
 
     /// True when the supervisor answers now.

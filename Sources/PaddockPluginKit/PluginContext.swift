@@ -12,6 +12,9 @@ public struct PluginContext: Sendable {
     public let tenant: String?
     /// The id of the host's request being served.
     public let callID: String
+    /// The outside request the call serves (the gateway's `X-Request-Id`),
+    /// when there is one; ``log(_:level:metadata:)`` sends it with each line.
+    public let requestID: String?
     let id: JSONValue
     let peer: RPCPeer
     let cancelled: CancellationFlag
@@ -24,13 +27,14 @@ public struct PluginContext: Sendable {
         if cancelled.isSet { throw PaddockError(.timedOut, "the call was cancelled") }
     }
 
-    /// Sends a log line to the host, tied to this call.
+    /// Sends a log line to the host, tied to this call and the outside request it serves.
     public func log(_ message: String, level: String = "info", metadata: [String: String] = [:]) {
-        let params: JSONValue = [
+        var params: [String: JSONValue] = [
             "level": .string(level), "message": .string(message), "call": id,
             "fields": .object(metadata.mapValues(JSONValue.string)),
         ]
-        peer.notify("log", params: params.jsonBytes)
+        if let requestID { params[RequestID.parameter] = .string(requestID) }
+        peer.notify("log", params: JSONValue.object(params).jsonBytes)
     }
 
     /// Sends a partial result now.

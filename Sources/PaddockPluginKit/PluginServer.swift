@@ -97,8 +97,9 @@ final class PluginServer: Sendable {
             let flag = CancellationFlag()
             let context = PluginContext(
                 settings: scope?["settings"] ?? settings, credentials: scope?["credentials"] ?? credentials,
-                tenant: scope?["tenant"]?.stringValue, callID: reply.id.description, id: reply.id.jsonValue,
-                peer: peer, cancelled: flag)
+                tenant: scope?["tenant"]?.stringValue, callID: reply.id.description,
+                requestID: arguments[RequestID.parameter]?.stringValue.flatMap { RequestID.isValid($0) ? $0 : nil },
+                id: reply.id.jsonValue, peer: peer, cancelled: flag)
             // On the connection's event loop: a handler that does not suspend
             // answers with no thread hop. Long computations belong in a detached task.
             let task = Task(executorPreference: EventLoopTaskExecutor(peer.channel.eventLoop)) { [self] in

@@ -28,8 +28,12 @@ public struct CallScope: Sendable, Equatable {
 }
 
 extension Optional<CallScope> {
-    /// `params`, scoped when there is a scope.
-    func apply(to params: [String: JSONValue], manifest: Manifest) throws(PaddockError) -> JSONValue {
+    /// `params`, scoped when there is a scope, with the outside request it
+    /// serves as `request_id` when there is one (the SDKs put it on the
+    /// call's `log` lines).
+    func apply(to params: [String: JSONValue], manifest: Manifest, requestID: String? = nil) throws(PaddockError) -> JSONValue {
+        var params = params
+        if let requestID { params[RequestID.parameter] = .string(requestID) }
         guard let scope = self else { return .object(params) }
         return try scope.apply(to: params, manifest: manifest)
     }

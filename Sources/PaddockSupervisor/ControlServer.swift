@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import Logging
 public import NIOCore
 import NIOPosix
 import PaddockControl
@@ -73,11 +74,12 @@ public enum ControlServer {
                 let sendChunk: (@Sendable ([UInt8]) -> Void)? = request.stream ? { @Sendable chunk in reply.chunk(raw: chunk) } : nil
                 started = try engine.startTool(
                     request.id, tool: request.tool, arguments: request.arguments, onChunk: sendChunk,
-                    backpressure: request.stream ? reply.backpressure : nil)
+                    backpressure: request.stream ? reply.backpressure : nil, requestID: request.requestID)
             } else {
                 let request = try EndpointRequest(params: arguments)
                 started = try engine.startEndpoint(
-                    request.id, method: request.method, path: request.path, query: request.query, headers: request.headers, body: request.body)
+                    request.id, method: request.method, path: request.path, query: request.query, headers: request.headers, body: request.body,
+                    requestID: request.requestID)
             }
         } catch {
             reply.fail(RPCError(error))
@@ -95,18 +97,57 @@ public enum ControlServer {
     }
 
     private static func answer(_ daemon: Daemon, _ name: String, _ params: [UInt8], _ reply: RPCReply) async {
+        let started = ContinuousClock.now
         guard let method = ControlMethod(rawValue: name) else {
             // A protocol error, not a catalog one: no `data.code`.
+            daemon.logger.debug("control call refused", metadata: ["method": .string(name)])
             return reply.fail(RPCError(code: RPCError.methodNotFound, message: "paddockd has no method '\(name)'"))
         }
+        var arguments: JSONValue = [:]
+        let outcome: Result<[UInt8], PaddockError>
         do {
-            let arguments = params.isEmpty ? JSONValue.object([:]) : try JSONValue(parsing: params)
-            reply.succeed(try await result(daemon, method, arguments, reply))
+            if !params.isEmpty { arguments = try JSONValue(parsing: params) }
+            outcome = .success(try await result(daemon, method, arguments, reply))
         } catch let error as PaddockError {
-            reply.fail(RPCError(error))
+            outcome = .failure(error)
         } catch {
-            reply.fail(RPCError(PaddockError(.handlerFailed, "\(error)")))
+            outcome = .failure(PaddockError(.handlerFailed, "\(error)"))
         }
+        // Logged before the answer leaves: whoever has the answer finds the line written.
+        log(daemon.logger, method, arguments, outcome, since: started)
+        switch outcome {
+        case .success(let bytes): reply.succeed(bytes)
+        case .failure(let error): reply.fail(RPCError(error))
+        }
+    }
+
+    /// One line per control call: `method`, `plugin`, `tenant`, `request_id`,
+    /// `duration_ms` and, when it failed, `code`; never other params (they
+    /// may hold settings, credentials, keys). Calls that change what is
+    /// installed, running or allowed are `info`, the rest `debug`.
+    private static func log(
+        _ logger: Logger, _ method: ControlMethod, _ params: JSONValue, _ outcome: Result<[UInt8], PaddockError>,
+        since started: ContinuousClock.Instant
+    ) {
+        let changes: Bool =
+            switch method {
+            case .install, .activate, .deactivate, .uninstall, .keysCreate, .keysRevoke: true
+            case .settings: params["set"] != nil || params["public_endpoints"] != nil
+            default: false
+            }
+        let level: Logger.Level = changes ? .info : .debug
+        guard logger.logLevel <= level else { return }
+        let elapsed = started.duration(to: .now).components
+        var metadata: Logger.Metadata = [
+            "method": .string(method.rawValue),
+            "duration_ms": .stringConvertible(Double(elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000) / 1000),
+        ]
+        // `id` names a plugin everywhere but in `keys.*`, where it is a key's.
+        if !method.rawValue.hasPrefix("keys."), let id = params["id"]?.stringValue, id.utf8.count <= 64 { metadata["plugin"] = .string(id) }
+        if let tenant = params["tenant"]?.stringValue, tenant.utf8.count <= 64 { metadata["tenant"] = .string(tenant) }
+        if let id = params[RequestID.parameter]?.stringValue, RequestID.isValid(id) { metadata["request_id"] = .string(id) }
+        if case .failure(let error) = outcome { metadata["code"] = .stringConvertible(error.code.rawValue) }
+        logger.log(level: level, "control call", metadata: metadata)
     }
 
     private static func result(_ daemon: Daemon, _ method: ControlMethod, _ params: JSONValue, _ reply: RPCReply) async throws -> [UInt8] {

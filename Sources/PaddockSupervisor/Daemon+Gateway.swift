@@ -29,7 +29,7 @@ extension Daemon {
     func endpoint(_ request: EndpointRequest) async throws -> [UInt8] {
         try await engine.invokeEndpoint(
             request.id, method: request.method, path: request.path, query: request.query, headers: request.headers,
-            body: request.body, scope: try await scope(request.id, request.tenant))
+            body: request.body, scope: try await scope(request.id, request.tenant), requestID: request.requestID)
     }
 
     /// `credentials.test {"id", "tenant"?, "credentials"?}`: the seed's "test

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+public import Logging
 import PaddockControl
 public import PaddockCore
 import PaddockRPC
@@ -13,6 +14,8 @@ public actor Daemon {
     let engine: Engine
     let registry: Registry
     let keys: APIKeys
+    /// The engine's logger (``EngineConfiguration/logger``).
+    public let logger: Logger
 
     /// An engine, and the registry and API keys in `dataDirectory`: all on
     /// the one owner of `paddock.db`, the engine's.
@@ -20,6 +23,7 @@ public actor Daemon {
     ///   cannot be used, 105 when the database's schema is newer.
     public init(configuration: EngineConfiguration) async throws {
         self.dataDirectory = configuration.dataDirectory
+        self.logger = configuration.logger
         let engine = Engine(configuration: configuration)
         self.engine = engine
         self.registry = try await Registry(
@@ -28,7 +32,7 @@ public actor Daemon {
     }
 
     /// Loads every installed plugin and starts those that were active, all
-    /// at once.
+    /// at once; each one that does not come back is logged (`warning`).
     /// - Returns: the plugins that could not be brought back, with why.
     public func restore() async -> [String: PaddockError] {
         await engine.setTenantSettings { [weak self] plugin, tenant in
@@ -61,6 +65,11 @@ public actor Daemon {
             return results
         }
         for case (let id, let error?) in started { failures[id] = error }
+        for (id, error) in failures.sorted(by: { $0.key < $1.key }) {
+            logger.plugin(id).warning(
+                "not restored", metadata: ["code": .stringConvertible(error.code.rawValue), "error": .string(error.message)])
+        }
+        logger.info("restored", metadata: ["running": .stringConvertible(started.count { $0.1 == nil })])
         return failures
     }
 
@@ -68,7 +77,10 @@ public actor Daemon {
     /// plugin: `shutdown`, a kill for what does not exit, cgroups removed.
     /// Active plugins start again on the next restore.
     public func shutdown(drainTimeout: Duration = .seconds(10)) async {
-        await engine.drain(timeout: drainTimeout)
+        let left = await engine.drain(timeout: drainTimeout)
+        if left > 0 {
+            logger.warning("stopping plugins with calls in flight", metadata: ["in_flight": .stringConvertible(left)])
+        }
         await engine.shutdown()
     }
 
@@ -194,7 +206,7 @@ public actor Daemon {
     func invoke(_ request: InvokeRequest, onChunk: (@Sendable ([UInt8]) -> Void)?, backpressure: Backpressure?) async throws -> [UInt8] {
         try await engine.invokeTool(
             request.id, tool: request.tool, arguments: request.arguments, onChunk: onChunk, backpressure: backpressure,
-            scope: try await scope(request.id, request.tenant))
+            scope: try await scope(request.id, request.tenant), requestID: request.requestID)
     }
 
     /// The scope of a call made for `tenant`, with the tenant's settings.

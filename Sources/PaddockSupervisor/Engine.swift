@@ -110,7 +110,9 @@ public actor Engine {
     }
 
     /// Calls a tool with arguments checked against the manifest first.
-    /// - Parameter onChunk: each streamed partial result, raw JSON.
+    /// - Parameters:
+    ///   - onChunk: each streamed partial result, raw JSON.
+    ///   - requestID: the outside request the call serves, sent to the plugin as `request_id`.
     /// - Returns: the tool's result, raw JSON.
     /// - Throws: 101/102 for arguments that do not fit (the plugin never sees
     ///   the call), 104 for a tool the manifest does not declare, 206 for
@@ -118,17 +120,19 @@ public actor Engine {
     ///   call's coded error.
     public nonisolated func invokeTool(
         _ id: String, tool: String, arguments: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)? = nil,
-        backpressure: Backpressure? = nil, chain: CallChain = .outside, scope: CallScope? = nil
+        backpressure: Backpressure? = nil, chain: CallChain = .outside, scope: CallScope? = nil, requestID: String? = nil
     ) async throws -> [UInt8] {
-        try await startTool(id, tool: tool, arguments: arguments, onChunk: onChunk, backpressure: backpressure, chain: chain, scope: scope)
-            .value()
+        try await startTool(
+            id, tool: tool, arguments: arguments, onChunk: onChunk, backpressure: backpressure, chain: chain, scope: scope,
+            requestID: requestID
+        ).value()
     }
 
     /// ``invokeTool(_:tool:arguments:onChunk:backpressure:chain:scope:)`` without a task: checks
     /// synchronously and hands the call to the plugin's event loop.
     public nonisolated func startTool(
         _ id: String, tool: String, arguments: JSONValue, onChunk: (@Sendable ([UInt8]) -> Void)? = nil,
-        backpressure: Backpressure? = nil, chain: CallChain = .outside, scope: CallScope? = nil
+        backpressure: Backpressure? = nil, chain: CallChain = .outside, scope: CallScope? = nil, requestID: String? = nil
     ) throws(PaddockError) -> StartedCall {
         let runtime = try runtime(id, entering: chain)
         let manifest = runtime.manifest
@@ -136,7 +140,7 @@ public actor Engine {
             throw PaddockError(.permissionDenied, "\(id) declares no tool '\(tool)'")
         }
         let checked = try Self.validate(arguments, against: item.parameters)
-        let params = try scope.apply(to: ["tool": .string(tool), "params": .object(checked)], manifest: manifest)
+        let params = try scope.apply(to: ["tool": .string(tool), "params": .object(checked)], manifest: manifest, requestID: requestID)
         return StartedCall(
             runtime, "tool.invoke", params: params, onChunk: onChunk, backpressure: backpressure, chain: chain.entering(scope: scope))
     }
@@ -146,16 +150,19 @@ public actor Engine {
     /// - Returns: `{"status", "headers", "body"}` with the body in base64.
     public nonisolated func invokeEndpoint(
         _ id: String, method: HTTPMethod, path: String, query: [String: String] = [:],
-        headers: [String: String] = [:], body: [UInt8] = [], chain: CallChain = .outside, scope: CallScope? = nil
+        headers: [String: String] = [:], body: [UInt8] = [], chain: CallChain = .outside, scope: CallScope? = nil,
+        requestID: String? = nil
     ) async throws -> [UInt8] {
-        try await startEndpoint(id, method: method, path: path, query: query, headers: headers, body: body, chain: chain, scope: scope)
-            .value()
+        try await startEndpoint(
+            id, method: method, path: path, query: query, headers: headers, body: body, chain: chain, scope: scope, requestID: requestID
+        ).value()
     }
 
     /// ``invokeEndpoint(_:method:path:query:headers:body:chain:scope:)`` without a task.
     public nonisolated func startEndpoint(
         _ id: String, method: HTTPMethod, path: String, query: [String: String] = [:],
-        headers: [String: String] = [:], body: [UInt8] = [], chain: CallChain = .outside, scope: CallScope? = nil
+        headers: [String: String] = [:], body: [UInt8] = [], chain: CallChain = .outside, scope: CallScope? = nil,
+        requestID: String? = nil
     ) throws(PaddockError) -> StartedCall {
         let runtime = try runtime(id, entering: chain)
         let manifest = runtime.manifest
@@ -178,7 +185,7 @@ public actor Engine {
                 "method": .string(method.rawValue), "path": .string(path),
                 "query": .object(query.mapValues(JSONValue.string)), "headers": .object(headers.mapValues(JSONValue.string)),
                 "body": .string(Base64.encode(body)), "params": .object(checked),
-            ], manifest: manifest)
+            ], manifest: manifest, requestID: requestID)
         return StartedCall(runtime, "endpoint.invoke", params: params, onChunk: nil, chain: chain.entering(scope: scope))
     }
 
@@ -186,14 +193,16 @@ public actor Engine {
     /// - Parameter onChunk: each streamed partial result, raw JSON.
     public nonisolated func invokeModel(
         _ id: String, model: String, messages: JSONValue, params: JSONValue = .object([:]),
-        onChunk: (@Sendable ([UInt8]) -> Void)? = nil, chain: CallChain = .outside, scope: CallScope? = nil
+        onChunk: (@Sendable ([UInt8]) -> Void)? = nil, chain: CallChain = .outside, scope: CallScope? = nil,
+        requestID: String? = nil
     ) async throws -> [UInt8] {
         let runtime = try runtime(id, entering: chain)
         guard let item = runtime.manifest.models.flatMap(\.items).first(where: { $0.name == model }) else {
             throw PaddockError(.permissionDenied, "\(id) declares no model '\(model)'")
         }
         let checked = try Self.validate(params, against: item.parameters)
-        let call = try scope.apply(to: ["model": .string(model), "messages": messages, "params": .object(checked)], manifest: runtime.manifest)
+        let call = try scope.apply(
+            to: ["model": .string(model), "messages": messages, "params": .object(checked)], manifest: runtime.manifest, requestID: requestID)
         return try await StartedCall(runtime, "model.invoke", params: call, onChunk: onChunk, chain: chain.entering(scope: scope)).value()
     }
 

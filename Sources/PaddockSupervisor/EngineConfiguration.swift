@@ -1,4 +1,5 @@
 import Glibc
+public import Logging
 public import PaddockCore
 
 /// Where the engine finds its parts and how patient it is. Every timeout is
@@ -49,6 +50,11 @@ public struct EngineConfiguration: Sendable {
     public var useCgroups = true
     /// Graceful `shutdown` before a stopping plugin is killed.
     public var shutdownTimeout: Duration = .seconds(2)
+    /// Where the supervisor tells what happens to plugins (started, died,
+    /// restarted, failed) and to control calls, with the metadata of
+    /// ``Logger/plugin(_:)`` and ``Logger/Metadata/process(generation:pid:)``.
+    /// Discards everything unless set: paddockd sets its own.
+    public var logger = Logger(label: "paddock-engine", factory: { _ in SwiftLogNoOpLogHandler() })
 
     public init(dataDirectory: String, launcher: String, profilesDirectory: String, pythonSDK: String, python: String) {
         self.dataDirectory = dataDirectory

@@ -1,9 +1,11 @@
 import Dispatch
 import Glibc
+import PaddockCore
 import Synchronization
 
-/// `logs/<plugin>.log`: one line per event with time, level, plugin and call
-/// id; rotated at `maximumBytes`, keeping `keep` old files (`.1` newest).
+/// `logs/<plugin>.log`: one line per event with time, level, plugin, call
+/// id and the outside request's id; rotated at `maximumBytes`, keeping
+/// `keep` old files (`.1` newest).
 ///
 /// Callers only queue lines; ``LogWriter``'s thread formats, writes and
 /// rotates. What the plugin wrote (stdout, stderr, `log` notifications)
@@ -31,6 +33,8 @@ final class PluginLog: Sendable {
         var nanoseconds: Int
         var level: String
         var call: String?
+        /// The outside request the call serves (``RequestID``).
+        var request: String?
         /// `stdout` or `stderr` for the plugin's output, shown as `[stream] `.
         var stream: String?
         var text: String
@@ -98,20 +102,31 @@ final class PluginLog: Sendable {
     /// A line of the supervisor's own (`died: error 301 ...`): never dropped.
     /// Writes `2026-11-25T09:23:21.123Z INFO plugin message`.
     func write(_ level: String, _ message: String) {
-        enqueue(level, call: nil, stream: nil, message, bounded: false)
+        enqueue(level, call: nil, request: nil, stream: nil, message, bounded: false)
     }
 
-    /// A `log` notification the plugin sent, for `call`: bounded like its
-    /// output. Writes `... INFO plugin call=7 message`.
-    func write(_ level: String, _ message: String, call: String?) {
-        enqueue(level, call: call, stream: nil, message, bounded: true)
+    /// A `log` notification the plugin sent, for `call` serving the outside
+    /// request `request`: bounded like its output. Writes
+    /// `... INFO plugin call=7 request=4f9c... message`; a request id that
+    /// is not one (see ``RequestID``) is left out.
+    func write(_ level: String, _ message: String, call: String?, request: String? = nil) {
+        enqueue(level, call: call, request: request.flatMap { RequestID.isValid($0) ? $0 : nil }, stream: nil, message, bounded: true)
+    }
+
+    /// A `log` notification as the plugin sent it: `{"level", "message",
+    /// "call"?, "request_id"?}` (see docs/protocol.md), written as above.
+    func write(notification entry: JSONValue) {
+        let call = entry["call"].flatMap { $0 == .null ? nil : $0.jsonText }
+        write(
+            entry["level"]?.stringValue ?? "info", entry["message"]?.stringValue ?? entry.jsonText, call: call,
+            request: entry[RequestID.parameter]?.stringValue)
     }
 
     /// A line the plugin wrote on stdout or stderr. The stderr tail is kept
     /// here, whole, whether or not the line reaches the file.
     func output(_ stream: String, _ line: String) {
         let isStderr = stream == "stderr"
-        enqueue(isStderr ? "warn" : "info", call: nil, stream: stream, line, bounded: true, tail: isStderr)
+        enqueue(isStderr ? "warn" : "info", call: nil, request: nil, stream: stream, line, bounded: true, tail: isStderr)
     }
 
     /// The last lines of stderr, and forgets them (a new process starts clean).
@@ -141,13 +156,16 @@ final class PluginLog: Sendable {
         if queue.withLock({ $0.append(.barrier(body)) }) { LogWriter.shared.schedule(self) }
     }
 
-    private func enqueue(_ level: String, call: String?, stream: String?, _ text: String, bounded: Bool, tail: Bool = false) {
+    private func enqueue(
+        _ level: String, call: String?, request: String?, stream: String?, _ text: String, bounded: Bool, tail: Bool = false
+    ) {
         // The clock is read through the vDSO: no system call.
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        let charge = bounded ? text.utf8.count + (call?.utf8.count ?? 0) : nil
+        let charge = bounded ? text.utf8.count + (call?.utf8.count ?? 0) + (request?.utf8.count ?? 0) : nil
         let line = Line(
-            seconds: now.tv_sec, nanoseconds: now.tv_nsec, level: level, call: call, stream: stream, text: text, charge: charge)
+            seconds: now.tv_sec, nanoseconds: now.tv_nsec, level: level, call: call, request: request, stream: stream, text: text,
+            charge: charge)
         let schedule = queue.withLock { queue -> Bool in
             if tail {
                 queue.stderrTail.append(text)
@@ -204,7 +222,7 @@ final class PluginLog: Sendable {
                 case .dropped(let count, let seconds, let nanoseconds):
                     let what = count == 1 ? "1 line" : "\(count) lines"
                     let line = Line(
-                        seconds: seconds, nanoseconds: nanoseconds, level: "warn", call: nil, stream: nil,
+                        seconds: seconds, nanoseconds: nanoseconds, level: "warn", call: nil, request: nil, stream: nil,
                         text: "dropped \(what) of output (the plugin wrote faster than its log is written)")
                     append(format(line), to: &buffer, file: &file)
                 case .barrier(let body):
@@ -252,9 +270,9 @@ final class PluginLog: Sendable {
         file.size = 0
     }
 
-    /// `2026-11-25T09:23:21.123Z WARN plugin call=7 [stderr] text\n`.
+    /// `2026-11-25T09:23:21.123Z WARN plugin call=7 request=4f9c... [stderr] text\n`.
     private func format(_ line: Line) -> [UInt8] {
-        let call = line.call.map { " call=\($0)" } ?? ""
+        let call = (line.call.map { " call=\($0)" } ?? "") + (line.request.map { " request=\($0)" } ?? "")
         let stream = line.stream.map { "[\($0)] " } ?? ""
         let text = "\(Self.timestamp(line.seconds, line.nanoseconds)) \(line.level.uppercased()) \(plugin)\(call) \(stream)\(line.text)\n"
         return Array(text.utf8)

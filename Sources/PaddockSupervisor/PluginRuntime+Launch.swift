@@ -134,8 +134,7 @@ extension PluginRuntime {
             request: { method, params, reply in host.answer(method: method, params: params, reply: reply) },
             notification: { method, params in
                 guard method == "log", let entry = try? JSONValue(parsing: params) else { return }
-                let call = entry["call"].flatMap { $0 == .null ? nil : $0.jsonText }
-                log.write(entry["level"]?.stringValue ?? "info", entry["message"]?.stringValue ?? entry.jsonText, call: call)
+                log.write(notification: entry)
             }
         )
     }

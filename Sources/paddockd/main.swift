@@ -1,19 +1,22 @@
 import Foundation
 import Glibc
+import Logging
 import NIOCore
 import NIOPosix
 import PaddockControl
 import PaddockCore
+import PaddockLogging
 import PaddockSandbox
 import PaddockSupervisor
-import Logging
 import ServiceLifecycle
 import UnixSignals
 
 // paddockd --data DIR: the supervisor daemon. Serves <data>/paddockd.sock,
 // brings back the plugins that were active, and on SIGTERM or SIGINT lets
-// calls in flight finish and stops the plugins before it exits 0.
+// calls in flight finish and stops the plugins before it exits 0. Its log
+// goes to standard error, one line per event (LineLogHandler).
 
+/// A usage or startup error: one line, exit 1.
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("paddockd: \(message)\n".utf8))
     exit(1)
@@ -24,8 +27,9 @@ var data = ProcessInfo.processInfo.environment["PADDOCK_DATA"] ?? "./.paddock"
 var allowedRanges: [String: [String]] = [:]
 var allowedHostPorts: [String: [Int]] = [:]
 var shutdownTimeout: Duration?
+var logLevel: String?
 let usage =
-    "usage: paddockd [--data DIR] [--shutdown-timeout SECONDS] [--allow-range PLUGIN=CIDR]... [--allow-host-port PLUGIN=PORT]...   (data: default ./.paddock, or PADDOCK_DATA)"
+    "usage: paddockd [--data DIR] [--shutdown-timeout SECONDS] [--allow-range PLUGIN=CIDR]... [--allow-host-port PLUGIN=PORT]... [--log-level LEVEL]   (data: default ./.paddock, or PADDOCK_DATA; level: trace, debug, info (default, or PADDOCK_LOG_LEVEL), notice, warning, error, critical)"
 while let argument = arguments.popFirst() {
     switch argument {
     case "--data":
@@ -49,12 +53,24 @@ while let argument = arguments.popFirst() {
             let port = Int(value[value.index(after: equals)...]), (1...65_535).contains(port)
         else { fail("error 102: --allow-host-port takes PLUGIN=PORT, such as weather-forecast=8081") }
         allowedHostPorts[String(value[..<equals]), default: []].append(port)
+    case "--log-level":
+        guard let value = arguments.popFirst() else { fail("--log-level needs a level") }
+        logLevel = value
     case "--help", "-h":
         print(usage)
         exit(0)
     default: fail("unknown option \(argument); \(usage)")
     }
 }
+do {
+    LineLogHandler.bootstrap(level: try Logger.Level.configured(option: logLevel))
+} catch {
+    fail("error \(error.code.rawValue): \(error.message)")
+}
+let logger = Logger(label: "paddockd")
+// `paddockd: serving PATH` and `paddockd: stopped` at any level: scripts wait for them.
+var announcer = logger
+announcer.logLevel = .trace
 mkdir(data, 0o700)  // only paddockd's: plugins see none of it
 guard let resolved = realpath(data, nil) else { fail("cannot use the data directory \(data)") }
 data = String(cString: resolved)
@@ -67,27 +83,25 @@ do {
     configuration.allowedRanges = allowedRanges
     configuration.allowedHostPorts = allowedHostPorts
     if let shutdownTimeout { configuration.shutdownTimeout = shutdownTimeout }
+    configuration.logger = logger
     let daemon = try await Daemon(configuration: configuration)
     Cgroup.removeLeftovers()
     let server = try await ControlServer.start(daemon: daemon, path: socketPath, group: MultiThreadedEventLoopGroup.singleton)
-    FileHandle.standardError.write(Data("paddockd: serving \(socketPath)\n".utf8))
+    announcer.notice("serving \(socketPath)")
     // Plugins that were active come back while the socket already answers status.
-    Task {
-        let failures = await daemon.restore()
-        for (id, error) in failures.sorted(by: { $0.key < $1.key }) {
-            FileHandle.standardError.write(Data("paddockd: \(id) not restored: error \(error.code.rawValue): \(error.message)\n".utf8))
-        }
-    }
+    Task { _ = await daemon.restore() }
 
     // SIGTERM/SIGINT: graceful shutdown of the service group (see DaemonService).
-    var logger = Logger(label: "paddockd")
-    logger.logLevel = .notice
+    // Its own debug lines (each service described whole) show at trace only.
+    var lifecycleLogger = logger
+    if logger.logLevel == .debug { lifecycleLogger.logLevel = .info }
     let service = DaemonService(daemon: daemon, server: server, socketPath: socketPath)
     let group = ServiceGroup(
-        configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        configuration: .init(
+            services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: lifecycleLogger))
     try await group.run()
     Cgroup.removeLeftovers(of: getpid())
-    FileHandle.standardError.write(Data("paddockd: stopped\n".utf8))
+    announcer.notice("stopped")
 } catch let error as PaddockError {
     fail("error \(error.code.rawValue): \(error.message)")
 } catch {

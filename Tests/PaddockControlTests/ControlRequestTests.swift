@@ -25,9 +25,10 @@ import Testing
         try roundTrip(AuditRequest(id: "notes", limit: 3))
         try roundTrip(AuditRequest())
         try roundTrip(InvokeRequest(id: "text-tools", tool: "word_count", arguments: ["text": "a b"], tenant: "acme", stream: true))
+        try roundTrip(InvokeRequest(id: "text-tools", tool: "word_count", requestID: "4f9c-req.1:2_3"))
         try roundTrip(EndpointRequest(
             id: "weather-forecast", method: .POST, path: "/weather", query: ["city": "Paris"], headers: ["X-Trace": "1"],
-            body: Array("{\"city\":\"Paris\"}".utf8), tenant: "acme"))
+            body: Array("{\"city\":\"Paris\"}".utf8), tenant: "acme", requestID: "4f9c"))
         try roundTrip(CredentialsTestRequest(id: "weather-forecast", tenant: "acme", credentials: ["api_key": "k"]))
         try roundTrip(KeysCreateRequest(kind: .tenant, tenant: "acme"))
         try roundTrip(KeysCreateRequest(kind: .admin))
@@ -90,6 +91,18 @@ import Testing
         }
     }
 
+    @Test(arguments: ["", "two words", "a/b", "naïve", String(repeating: "x", count: 129)])
+    func aRequestIDThatIsNotOneIs102(id: String) {
+        let invoke: JSONValue = ["id": "notes", "tool": "t", "request_id": .string(id)]
+        let endpoint: JSONValue = ["id": "w", "method": "GET", "path": "/", "request_id": .string(id)]
+        for read in [{ _ = try InvokeRequest(params: invoke) }, { _ = try EndpointRequest(params: endpoint) }] {
+            let error = #expect(throws: PaddockError.self) { try read() }
+            #expect(error?.code == .wrongFormat)
+            #expect(error?.field == "request_id")
+        }
+        #expect(RequestID.isValid(String(repeating: "x", count: 128)) && RequestID.isValid("A-z_0.9:"))
+    }
+
     @Test func anUnknownKeyKindIs102() {
         let error = #expect(throws: PaddockError.self) { try KeysCreateRequest(params: ["kind": "root"]) }
         #expect(error?.code == .wrongFormat)
@@ -100,7 +113,8 @@ import Testing
         #expect(try LogsRequest(params: ["id": "notes", "tail": "9"]).tail == 50)
         #expect(try AuditRequest(params: [:]) == AuditRequest(id: nil, limit: 100))
         let invoke = try InvokeRequest(params: ["id": "notes", "tool": "t"])
-        #expect(invoke.arguments == [:] && !invoke.stream && invoke.tenant == nil)
+        #expect(invoke.arguments == [:] && !invoke.stream && invoke.tenant == nil && invoke.requestID == nil)
+        #expect(invoke.params["request_id"] == nil)
         let settings = try SettingsRequest(params: ["id": "notes", "set": "nope", "public_endpoints": "yes"])
         #expect(settings.set == nil && settings.publicEndpoints == nil)
         #expect(try CredentialsTestRequest(params: ["id": "notes", "credentials": [1]]).credentials == nil)

@@ -4,7 +4,8 @@ import PaddockCore
 import PaddockTestSupport
 
 /// A real `paddockd` and a real `paddock-gateway` in front of it, on a fresh
-/// data directory and a free port; both are killed at the end.
+/// data directory and a free port; both are killed at the end. Their logs
+/// (standard error) are in ``daemonLog`` (paddockd at `debug`) and ``gatewayLog``.
 final class RunningGateway {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static func example(_ name: String) -> String { repository.appendingPathComponent("examples/\(name)").path }
@@ -30,7 +31,7 @@ final class RunningGateway {
             try config.write(toFile: data + "/gateway.yaml", atomically: true, encoding: .utf8)
             arguments += ["--config", data + "/gateway.yaml"]
         }
-        gateway = try Background(ProcessRunner.product("paddock-gateway"), arguments)
+        gateway = try Background(ProcessRunner.product("paddock-gateway"), arguments, errors: data + "/gateway.err")
         var found: Int?
         for _ in 0..<20 {
             let line = gateway.nextLine()
@@ -43,7 +44,8 @@ final class RunningGateway {
     }
 
     static func startDaemon(_ data: String, _ options: [String]) throws -> Background {
-        let process = try Background(ProcessRunner.product("paddockd"), ["--data", data] + options)
+        let process = try Background(
+            ProcessRunner.product("paddockd"), ["--data", data, "--log-level", "debug"] + options, errors: data + "/paddockd.err")
         for _ in 0..<400 {
             if access(data + "/paddockd.sock", F_OK) == 0,
                 try ProcessRunner.run(ProcessRunner.product("paddock"), ["list", "--data", data]).status == 0
@@ -54,6 +56,12 @@ final class RunningGateway {
         }
         return process
     }
+
+    /// What paddockd has logged so far.
+    var daemonLog: String { (try? String(contentsOfFile: data + "/paddockd.err", encoding: .utf8)) ?? "" }
+
+    /// What the gateway has logged so far.
+    var gatewayLog: String { (try? String(contentsOfFile: data + "/gateway.err", encoding: .utf8)) ?? "" }
 
     /// Kills the daemon (SIGKILL), as a crash would.
     func killDaemon() {

@@ -90,6 +90,25 @@ struct PluginKitTests {
         #expect(upstream?.details["status"] == "503")
     }
 
+    @Test func logLinesCarryTheCallAndTheRequestItServes() async throws {
+        let logged = Mutex<[JSONValue]>([])
+        let service = RPCService(
+            request: RPCService.none.request,
+            notification: { method, params in
+                guard method == "log", let line = try? JSONValue(parsing: params) else { return }
+                logged.withLock { $0.append(line) }
+            })
+        let host = try await connect(Self.plugin(), host: service)
+        defer { host.close() }
+        _ = try await call(host, "tool.invoke", ["tool": "echo", "params": [:], "request_id": "4f9c-req.1"])
+        _ = try await call(host, "tool.invoke", ["tool": "echo", "params": [:]])
+        _ = try await call(host, "tool.invoke", ["tool": "echo", "params": [:], "request_id": "not one"])
+        let lines = logged.withLock { $0 }
+        #expect(lines.map { $0["message"] } == ["echoing", "echoing", "echoing"])
+        #expect(lines.allSatisfy { $0["call"] != nil && $0["call"] != .null })
+        #expect(lines.map { $0["request_id"] } == ["4f9c-req.1", nil, nil])
+    }
+
     @Test func pingIsAnsweredWhileHandlersAreBusyAndCancellationIsHonoured() async throws {
         let host = try await connect(Self.plugin())
         defer { host.close() }

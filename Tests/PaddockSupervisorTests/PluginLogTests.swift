@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import NIOPosix
+import PaddockCore
 @testable import PaddockSupervisor
 import Synchronization
 import Testing
@@ -34,6 +35,18 @@ import Testing
         let previous = try String(contentsOfFile: log.path + ".1", encoding: .utf8)
         let firstKept = try #require(try Self.lines(log).first.flatMap { Int($0.split(separator: " ").last ?? "") })
         #expect(previous.hasSuffix(" WARN notes line \(firstKept - 1)\n"), "\(previous)")
+    }
+
+    @Test func aPluginsLogLineCarriesTheRequestItServesWhenItIsOne() throws {
+        let log = PluginLog(directory: Self.directory(), plugin: "p")
+        log.write("info", "given", call: "7", request: "4f9c-req.1")
+        log.write(notification: ["level": "warn", "message": "sent", "call": 8, "request_id": "abc:1", "fields": [:]])
+        log.write(notification: ["level": "info", "message": "forged", "call": 9, "request_id": "x\nINFO p call=1 lies"])
+        log.write(notification: ["message": "unbound", "call": nil])
+        log.flush()
+        #expect(try Self.lines(log) == [
+            "INFO p call=7 request=4f9c-req.1 given", "WARN p call=8 request=abc:1 sent", "INFO p call=9 forged", "INFO p unbound",
+        ])
     }
 
     @Test func stderrTailIsKeptForClassification() {

@@ -7,11 +7,15 @@ public final class Background {
     public let pid: pid_t
     private let output: Int32
 
-    public init(_ executable: URL, _ arguments: [String]) throws {
+    /// Starts `executable`; its standard output is read with ``nextLine()``.
+    /// - Parameter errors: a file its standard error is appended to; else it is the test's.
+    public init(_ executable: URL, _ arguments: [String], errors: String? = nil) throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
+        var actions: [Spawn.FileAction] = [.duplicate(fds[1], to: 1), .close(fds[0]), .close(fds[1])]
+        if let errors { actions.insert(.open(errors, flags: O_WRONLY | O_CREAT | O_APPEND, mode: 0o600, as: 2), at: 1) }
         let spawned = Result { () throws(PaddockError) in
-            try Spawn.start(executable.path, arguments: arguments, actions: [.duplicate(fds[1], to: 1), .close(fds[0]), .close(fds[1])])
+            try Spawn.start(executable.path, arguments: arguments, actions: actions)
         }
         close(fds[1])
         if case .failure = spawned { close(fds[0]) }

@@ -9,10 +9,12 @@ from .errors import Cancelled, PluginError
 
 
 class Context:
-    def __init__(self, connection, call_id, settings, credentials, tenant=None):
+    def __init__(self, connection, call_id, settings, credentials, tenant=None, request_id=None):
         self._connection = connection
         self.call_id = call_id
         self.tenant = tenant  # the tenant the call is made for, or None
+        # The outside request the call serves (the gateway's X-Request-Id), or None.
+        self.request_id = request_id
         self.settings = settings
         self.credentials = credentials
         self._cancelled = threading.Event()
@@ -32,10 +34,16 @@ class Context:
             raise Cancelled()
 
     def log(self, message, level="info", **fields):
-        """Sends a log line to the host, tied to this call."""
-        self._connection.notify(
-            "log", {"level": level, "message": str(message), "call": self.call_id, "fields": {k: str(v) for k, v in fields.items()}}
-        )
+        """Sends a log line to the host, tied to this call and the outside request it serves."""
+        self._connection.notify("log", self.log_params(level, message, fields))
+
+    def log_params(self, level, message, fields=None):
+        """The params of a `log` notification for this call."""
+        fields = {k: str(v) for k, v in (fields or {}).items()}
+        params = {"level": level, "message": str(message), "call": self.call_id, "fields": fields}
+        if self.request_id is not None:
+            params["request_id"] = self.request_id
+        return params
 
     def stream(self, chunk):
         """Sends a partial result now (yielding from the handler does the same)."""

@@ -18,6 +18,10 @@ from .request import Request, encode_response
 
 SDK_VERSION = "paddock-python/0.1.0"
 
+# The context of the call a handler thread is running, so that its `logging`
+# records go to the host tied to that call.
+_current = threading.local()
+
 
 def coded(error):
     """The (code, message, details) of any exception: 301 for memory, 203 otherwise."""
@@ -32,17 +36,22 @@ def coded(error):
 
 
 class HostLogHandler(logging.Handler):
-    """Sends the plugin's `logging` records to the host as `log` notifications."""
+    """Sends the plugin's `logging` records to the host as `log` notifications,
+    tied to the call (and the outside request) being handled on that thread."""
 
     def __init__(self, connection):
         super().__init__()
         self.connection = connection
 
     def emit(self, record):
+        context = getattr(_current, "context", None)
+        level, message = record.levelname.lower(), self.format(record)
+        if context is not None:
+            params = context.log_params(level, message)
+        else:
+            params = {"level": level, "message": message, "call": None, "fields": {}}
         try:
-            self.connection.notify(
-                "log", {"level": record.levelname.lower(), "message": self.format(record), "call": None, "fields": {}}
-            )
+            self.connection.notify("log", params)
         except OSError:
             pass
 
@@ -114,9 +123,10 @@ class Server:
                 return None
             # A call made for a tenant carries that tenant's settings and credentials.
             scope = params.get("context") if isinstance(params, dict) and isinstance(params.get("context"), dict) else {}
+            outside = params.get("request_id") if isinstance(params, dict) else None
             context = Context(
                 self.connection, request_id, scope.get("settings", self.settings), scope.get("credentials", self.credentials),
-                tenant=scope.get("tenant"),
+                tenant=scope.get("tenant"), request_id=outside if isinstance(outside, str) else None,
             )
             with self.calls_lock:
                 self.calls[request_id] = context
@@ -139,6 +149,7 @@ class Server:
         self.connection.respond(request_id, answer)
 
     def run(self, method, request_id, params, context):
+        _current.context = context
         try:
             result = self.dispatch(method, params, context)
             if inspect.isgenerator(result):
@@ -153,6 +164,7 @@ class Server:
             except (TypeError, ValueError, OSError):
                 pass
         finally:
+            _current.context = None
             with self.calls_lock:
                 self.calls.pop(request_id, None)
 

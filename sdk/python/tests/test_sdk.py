@@ -26,6 +26,7 @@ from paddock_plugin.context import Apps, Storage  # noqa: E402
 
 PLUGIN = textwrap.dedent(
     """
+    import logging
     import time
     from paddock_plugin import Plugin, PluginError, UpstreamError
 
@@ -63,6 +64,12 @@ PLUGIN = textwrap.dedent(
     @plugin.tool("storage")
     def storage(params, context):
         return context.storage.get("k")
+
+    @plugin.tool("trace")
+    def trace(params, context):
+        context.log("by context")
+        logging.getLogger("plugin").warning("by logging")
+        return {"request_id": context.request_id}
 
     @plugin.endpoint("GET", "/hello")
     def hello(request, context):
@@ -137,7 +144,7 @@ class SDKTests(unittest.TestCase):
 
     def test_announces_what_it_implements(self):
         result = self.announcement["result"]
-        self.assertEqual(result["tools"], ["boom", "count", "echo", "hog", "nap", "storage", "upstream"])
+        self.assertEqual(result["tools"], ["boom", "count", "echo", "hog", "nap", "storage", "trace", "upstream"])
         self.assertEqual(result["endpoints"], [{"method": "GET", "path": "/hello"}])
         self.assertTrue(result["credentials"])
         self.assertTrue(result["sdk"].startswith("paddock-python/"))
@@ -147,6 +154,20 @@ class SDKTests(unittest.TestCase):
         self.assertEqual(answer["result"], {"x": [1, "é"]})
         self.assertEqual(seen[0]["method"], "log")
         self.assertEqual(seen[0]["params"]["message"], "echoing")
+
+    def test_log_lines_carry_the_call_and_the_request_it_serves(self):
+        call = self.host.call("tool.invoke", {"tool": "trace", "params": {}, "request_id": "4f9c-req.1"})
+        seen, answer = self.host.answer(call)
+        self.assertEqual(answer["result"], {"request_id": "4f9c-req.1"})
+        logs = [(m["params"]["message"], m["params"]["level"], m["params"]["call"], m["params"].get("request_id")) for m in seen]
+        self.assertEqual(logs, [
+            ("by context", "info", call, "4f9c-req.1"), ("WARNING:plugin:by logging", "warning", call, "4f9c-req.1"),
+        ])
+        # Without one, the lines carry the call alone.
+        call = self.host.call("tool.invoke", {"tool": "trace", "params": {}})
+        seen, answer = self.host.answer(call)
+        self.assertEqual(answer["result"], {"request_id": None})
+        self.assertEqual([(m["params"]["call"], "request_id" in m["params"]) for m in seen], [(call, False), (call, False)])
 
     def test_streaming_by_yield(self):
         request = self.host.call("tool.invoke", {"tool": "count", "params": {"n": 3}})
