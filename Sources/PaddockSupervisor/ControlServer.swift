@@ -67,9 +67,11 @@ public enum ControlServer {
             let arguments = try? JSONValue(parsing: params), arguments["tenant"] == nil
         else { return false }
         let engine = daemon.engine
+        let method: ControlMethod = name == ControlMethod.invoke.rawValue ? .invoke : .endpoint
+        let began = ContinuousClock.now
         let started: StartedCall
         do {
-            if name == ControlMethod.invoke.rawValue {
+            if method == .invoke {
                 let request = try InvokeRequest(params: arguments)
                 let sendChunk: (@Sendable ([UInt8]) -> Void)? = request.stream ? { @Sendable chunk in reply.chunk(raw: chunk) } : nil
                 started = try engine.startTool(
@@ -82,15 +84,19 @@ public enum ControlServer {
                     requestID: request.requestID)
             }
         } catch {
+            log(daemon.logger, method, arguments, .failure(error), since: began)
             reply.fail(RPCError(error))
             return true
         }
         calls.track(reply.id, cancel: started.cancel)
+        let logger = daemon.logger
         started.result.whenComplete { result in
             calls.untrack(reply.id)
-            switch result {
+            let outcome = result.mapError { error in error as? PaddockError ?? PaddockError(.handlerFailed, "\(error)") }
+            log(logger, method, arguments, outcome, since: began)
+            switch outcome {
             case .success(let bytes): reply.succeed(bytes)
-            case .failure(let error): reply.fail(RPCError(error as? PaddockError ?? PaddockError(.handlerFailed, "\(error)")))
+            case .failure(let error): reply.fail(RPCError(error))
             }
         }
         return true
