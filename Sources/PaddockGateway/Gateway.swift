@@ -3,7 +3,7 @@ import HTTPTypes
 public import Logging
 import NIOCore
 import PaddockControl
-public import PaddockCore
+import PaddockCore
 
 /// `paddock-gateway`: HTTP in front of `paddockd`'s control socket. It keeps
 /// no plugin state: every answer comes from the supervisor (API keys and

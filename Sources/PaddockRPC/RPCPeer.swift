@@ -120,7 +120,7 @@ public final class RPCPeer: Sendable {
         }
         registerCancel?(cancel)
         return try await withTaskCancellationHandler {
-            let start = {
+            let start: @Sendable () -> Void = {
                 if case .cancelled = progress.value { return promise.fail(cancelled) }
                 if let id = handler.value.call(method, params: params, timeout: timeout, onChunk: onChunk, cancellation: nil, promise: promise) {
                     progress.value = .started(id)

@@ -224,7 +224,7 @@ public actor Engine {
     }
 
     public func stop(_ id: String) async throws {
-        await try runtime(id).stop()
+        try await runtime(id).stop()
     }
 
     /// Waits until no call is in flight, or `timeout` has passed.
@@ -289,7 +289,7 @@ public actor Engine {
     /// The scope of a call to `id` made for `tenant`.
     func scope(_ id: String, tenant: String) async throws -> CallScope {
         if let tenantSettings { return CallScope(tenant: tenant, settings: try await tenantSettings(id, tenant)) }
-        return CallScope(tenant: tenant, settings: try await runtime(id).settings)
+        return CallScope(tenant: tenant, settings: try runtime(id).settings)
     }
 
     /// The chain a host call from `id` continues (see ``CallChain``).

@@ -486,7 +486,7 @@ final class PluginRuntime: @unchecked Sendable {
     }
 
     /// Runs `body` on the event loop with a promise it must complete.
-    private func onLoop<T: Sendable>(_ body: @escaping (PluginRuntime, EventLoopPromise<T>) -> Void) -> EventLoopFuture<T> {
+    private func onLoop<T: Sendable>(_ body: @escaping @Sendable (PluginRuntime, EventLoopPromise<T>) -> Void) -> EventLoopFuture<T> {
         let promise = eventLoop.makePromise(of: T.self)
         eventLoop.execute { [self] in body(self, promise) }
         return promise.futureResult
@@ -497,8 +497,9 @@ final class PluginRuntime: @unchecked Sendable {
     }
 }
 
-/// A call on its way to the plugin; lives on the runtime's event loop.
-final class PendingCall {
+/// A call on its way to the plugin. Touched only on the runtime's event loop,
+/// which is what makes it safe to send there.
+final class PendingCall: @unchecked Sendable {
     let id: UInt64
     let method: String
     let params: [UInt8]
