@@ -76,28 +76,51 @@ public enum RPCCodec {
 
     /// The frame of one message, newline included.
     public static func encode(_ message: RPCMessage) -> [UInt8] {
-        var bytes = Array(#"{"jsonrpc":"2.0","#.utf8)
+        var bytes: [UInt8] = []
+        func append(_ text: StaticString) {
+            bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        }
+        func append(_ id: RPCID?) {
+            switch id {
+            case .number(let number)?: bytes.append(contentsOf: String(number).utf8)
+            case .string(let text)?: JSONValue.quote(text, into: &bytes)
+            case nil: append("null")
+            }
+        }
         switch message {
         case .request(let id, let method, let params):
-            bytes += Array(#""id":\#(id.jsonValue.jsonText),"method":"#.utf8) + quoted(method)
-            if !params.isEmpty { bytes += Array(#","params":"#.utf8) + params }
+            bytes.reserveCapacity(48 + method.utf8.count + params.count)
+            append(#"{"jsonrpc":"2.0","id":"#)
+            append(id)
+            append(#","method":"#)
+            JSONValue.quote(method, into: &bytes)
+            if !params.isEmpty {
+                append(#","params":"#)
+                bytes.append(contentsOf: params)
+            }
         case .notification(let method, let params):
-            bytes += Array(#""method":"#.utf8) + quoted(method)
-            if !params.isEmpty { bytes += Array(#","params":"#.utf8) + params }
+            bytes.reserveCapacity(40 + method.utf8.count + params.count)
+            append(#"{"jsonrpc":"2.0","method":"#)
+            JSONValue.quote(method, into: &bytes)
+            if !params.isEmpty {
+                append(#","params":"#)
+                bytes.append(contentsOf: params)
+            }
         case .response(let id, let result):
-            bytes += Array(#""id":\#(id.jsonValue.jsonText),"result":"#.utf8) + (result.isEmpty ? Array("null".utf8) : result)
+            bytes.reserveCapacity(40 + result.count)
+            append(#"{"jsonrpc":"2.0","id":"#)
+            append(id)
+            append(#","result":"#)
+            if result.isEmpty { append("null") } else { bytes.append(contentsOf: result) }
         case .failure(let id, let error):
             var object: [String: JSONValue] = ["code": .int(error.code), "message": .string(error.message)]
             if let data = error.data { object["data"] = data }
-            bytes += Array(#""id":\#(id?.jsonValue.jsonText ?? "null"),"error":\#(JSONValue.object(object).jsonText)"#.utf8)
+            append(#"{"jsonrpc":"2.0","id":"#)
+            append(id)
+            append(#","error":"#)
+            JSONValue.object(object).write(to: &bytes)
         }
-        bytes += Array("}\n".utf8)
+        append("}\n")
         return bytes
-    }
-
-    private static func quoted(_ text: String) -> [UInt8] {
-        var quoted = ""
-        JSONValue.quote(text, into: &quoted)
-        return Array(quoted.utf8)
     }
 }

@@ -37,6 +37,7 @@ public final class RPCPeer: Sendable {
         ClientBootstrap(group: eventLoop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(FlushBatcher())
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumFrameSize: maximumFrameSize)))
                     try channel.pipeline.syncOperations.addHandler(RPCHandler(service: service))
                 }
@@ -56,6 +57,7 @@ public final class RPCPeer: Sendable {
         maximumFrameSize: Int = defaultMaximumFrameSize
     ) throws -> RPCPeer {
         let handler = RPCHandler(service: service)
+        try channel.pipeline.syncOperations.addHandler(FlushBatcher())
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumFrameSize: maximumFrameSize)))
         try channel.pipeline.syncOperations.addHandler(handler)
         return RPCPeer(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))

@@ -34,8 +34,10 @@ final class EmbeddedConnection {
         }
     }
 
-    /// Everything the peer wrote since the last look, as text.
+    /// Everything the peer wrote since the last look, as text. Runs the loop
+    /// first: the peer flushes at the end of a loop tick (``FlushBatcher``).
     func writtenText() throws -> String {
+        channel.embeddedEventLoop.run()
         var text = ""
         while let buffer = try channel.readOutbound(as: ByteBuffer.self) { text += String(buffer: buffer) }
         return text
