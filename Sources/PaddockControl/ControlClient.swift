@@ -1,5 +1,5 @@
 import Glibc
-import NIOCore
+public import NIOCore
 import NIOPosix
 public import PaddockCore
 public import PaddockRPC
@@ -31,6 +31,35 @@ public final class ControlClient: Sendable {
             let peer = try? await RPCPeer.connect(socket: fd, service: .none, group: MultiThreadedEventLoopGroup.singleton)
         else { return nil }
         return ControlClient(peer: peer)
+    }
+
+    /// Connects to the control socket at `socketPath` with the connection
+    /// served on `eventLoop`, for calls started there (``startCall(_:params:timeout:promise:)``).
+    public static func connect(socketPath: String, on eventLoop: any EventLoop) async -> ControlClient? {
+        guard let fd = connectSocket(socketPath),
+            let peer = try? await RPCPeer.connect(socket: fd, service: .none, on: eventLoop).get()
+        else { return nil }
+        return ControlClient(peer: peer)
+    }
+
+    /// The event loop the connection is served on.
+    public var eventLoop: any EventLoop { peer.channel.eventLoop }
+
+    /// Starts a call from the connection's event loop, with params already
+    /// JSON, and returns its id for ``cancel(_:)``; nil when the connection
+    /// is closed (the promise has failed). The promise gets the result's JSON bytes.
+    public func startCall(
+        _ method: ControlMethod, params: [UInt8], timeout: Duration?, promise: EventLoopPromise<[UInt8]>
+    ) -> RPCID? {
+        peer.startCall(
+            method.rawValue, params: params, timeout: timeout.map(TimeAmount.init), onChunk: nil, cancellationGrace: nil,
+            onUnhonouredCancel: nil, promise: promise)
+    }
+
+    /// Cancels a call started with ``startCall(_:params:timeout:promise:)``,
+    /// from the connection's event loop: it fails now and paddockd passes `$/cancel` on.
+    public func cancel(_ id: RPCID) {
+        peer.cancel(id, error: PaddockError(.timedOut, "the call was cancelled by its caller"))
     }
 
     /// Whether the connection is still open.

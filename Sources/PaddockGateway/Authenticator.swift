@@ -23,11 +23,18 @@ final class Authenticator: Sendable {
         return key.isEmpty ? nil : String(key)
     }
 
+    /// The remembered answer for a key, while it is fresh: `.some(nil)` for
+    /// a key known to be invalid, nil when the supervisor must be asked.
+    func remembered(_ key: String, now: ContinuousClock.Instant = .now) -> Caller?? {
+        guard let known = answers.withLock({ $0[key] }), known.until > now else { return nil }
+        return .some(known.caller)
+    }
+
     /// The caller a key belongs to, or nil for an unknown or revoked key.
     /// - Throws: 306 when the supervisor cannot be asked.
     func caller(for key: String) async throws -> Caller? {
         let now = ContinuousClock.now
-        if let known = answers.withLock({ $0[key] }), known.until > now { return known.caller }
+        if let known = remembered(key, now: now) { return known }
         let answer = try await supervisor.json(.keysVerify, KeysVerifyRequest(key).params)
         let caller = KeyVerification(result: answer).map { Caller(keyID: $0.id, kind: $0.kind, tenant: $0.tenant) }
         answers.withLock { answers in

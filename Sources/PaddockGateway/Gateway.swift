@@ -10,6 +10,8 @@ import PaddockCore
 /// plugin descriptions are remembered for two seconds). The routes are in
 /// docs/http-api.md and docs/openapi.yaml.
 public struct Gateway: Sendable {
+    /// The `Server` header of every answer.
+    static let serverName = "paddock-gateway"
     public let configuration: GatewayConfiguration
     public let supervisor: SupervisorClient
     /// One line per request (`info`), failures of the gateway itself (`error`), and Hummingbird's own lines.
@@ -41,9 +43,9 @@ public struct Gateway: Sendable {
         return Application(
             router: router(),
             server: .http1(configuration: .init(
-                additionalChannelHandlers: [HeaderTimeout(timeout: headerTimeout), DisconnectWatcher()],
+                additionalChannelHandlers: [HeaderTimeout(timeout: headerTimeout), DisconnectWatcher(), ToolCallFastPath.Installer(gateway: self)],
                 idleTimeout: TimeAmount(configuration.idleTimeout))),
-            configuration: .init(address: .hostname(host, port: port), serverName: "paddock-gateway", backlog: 4096),
+            configuration: .init(address: .hostname(host, port: port), serverName: Self.serverName, backlog: 4096),
             onServerRunning: onServerRunning, logger: logger)
     }
 
@@ -110,10 +112,15 @@ public struct Gateway: Sendable {
     /// The request body as a JSON object (empty: `{}`).
     /// - Throws: 413 past the body limit; 400 (202) when it is not a JSON object.
     func jsonBody(_ request: Request) async throws -> JSONValue {
-        let bytes = Array(buffer: try await request.body.collect(upTo: configuration.maximumBodyBytes))
+        try Self.jsonObject(Array(buffer: try await request.body.collect(upTo: configuration.maximumBodyBytes)))
+    }
+
+    /// A request body as a JSON object (empty: `{}`).
+    /// - Throws: 400 (202) when it is not a JSON object.
+    static func jsonObject(_ bytes: [UInt8]) throws(GatewayError) -> JSONValue {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return [:] }
         let value: JSONValue
-        do {
+        do throws(PaddockError) {
             value = try JSONValue(parsing: bytes)
         } catch {
             throw GatewayError(PaddockError(.unparsableData, "the body is not JSON: \(error.message)"), fromRequest: true)
@@ -125,7 +132,7 @@ public struct Gateway: Sendable {
     }
 
     /// Takes a token of the plugin's rate limit.
-    func limitPlugin(_ id: String) throws {
+    func limitPlugin(_ id: String) throws(GatewayError) {
         if let wait = pluginLimits.take("plugin:" + id) {
             throw GatewayError(PaddockError(
                 .rateLimited, "\(id) is over its rate limit", details: ["retry_after": String(Int(wait.rounded(.up)))]))

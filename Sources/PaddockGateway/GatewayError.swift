@@ -41,12 +41,20 @@ public struct GatewayError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// The answer's headers: the content type, and `Retry-After` when there is one.
+    var headers: HTTPFields {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-        let body: JSONValue = [
-            "code": .int(error.code.rawValue), "message": .string(error.message),
-            "details": .object(error.details.mapValues(JSONValue.string).merging(error.field.map { ["field": .string($0)] } ?? [:]) { a, _ in a }),
-        ]
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body.jsonBytes)))
+        return headers
+    }
+
+    /// The answer's body: `{"code", "message", "details"}`, the field among the details.
+    var body: [UInt8] {
+        let details = error.details.mapValues(JSONValue.string).merging(error.field.map { ["field": .string($0)] } ?? [:]) { a, _ in a }
+        let body: JSONValue = ["code": .int(error.code.rawValue), "message": .string(error.message), "details": .object(details)]
+        return body.jsonBytes
     }
 }

@@ -22,24 +22,44 @@ final class GatewayMetrics: Sendable {
         MetricNameDescriptor(namespace: "paddock", subsystem: subsystem, metricName: metric, unitName: unit, helpText: help)
     }
 
+    /// The counters and histograms of each label set seen, so that a request
+    /// costs a dictionary look-up, not a registry one.
+    private let requestSeries = Mutex<[String: (count: Counter, duration: DurationHistogram)]>([:])
+    private let callSeries = Mutex<[String: Counter]>([:])
+
     /// Counts one answered request and its latency.
     func request(route: String, method: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            descriptor: Self.name("gateway", "requests", "total", "HTTP requests answered, by route, method and status"),
-            labels: [("route", route), ("method", method), ("status", String(status))]
-        ).increment()
-        registry.makeDurationHistogram(
-            descriptor: Self.name("gateway", "request_duration", "seconds", "Time to answer a request, by route"),
-            labels: [("route", route)], buckets: Self.buckets
-        ).record(duration)
+        let key = route + " " + method + " " + String(status)
+        let series = requestSeries.withLock { known in
+            if let series = known[key] { return series }
+            let series = (
+                count: registry.makeCounter(
+                    descriptor: Self.name("gateway", "requests", "total", "HTTP requests answered, by route, method and status"),
+                    labels: [("route", route), ("method", method), ("status", String(status))]),
+                duration: registry.makeDurationHistogram(
+                    descriptor: Self.name("gateway", "request_duration", "seconds", "Time to answer a request, by route"),
+                    labels: [("route", route)], buckets: Self.buckets))
+            if known.count >= 10_000 { known.removeAll() }
+            known[key] = series
+            return series
+        }
+        series.count.increment()
+        series.duration.record(duration)
     }
 
     /// Counts a call to a plugin (tool or endpoint) and its outcome code (0: success).
     func pluginCall(_ plugin: String, kind: String, code: Int) {
-        registry.makeCounter(
-            descriptor: Self.name("gateway", "plugin_calls", "total", "Calls through the gateway, by plugin, kind and outcome code"),
-            labels: [("plugin", plugin), ("kind", kind), ("code", String(code))]
-        ).increment()
+        let key = plugin + " " + kind + " " + String(code)
+        let counter = callSeries.withLock { known in
+            if let counter = known[key] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: Self.name("gateway", "plugin_calls", "total", "Calls through the gateway, by plugin, kind and outcome code"),
+                labels: [("plugin", plugin), ("kind", kind), ("code", String(code))])
+            if known.count >= 10_000 { known.removeAll() }
+            known[key] = counter
+            return counter
+        }
+        counter.increment()
     }
 
     /// The text exposition, with the supervisor's figures (`metrics` control

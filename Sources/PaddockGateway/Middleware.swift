@@ -30,29 +30,35 @@ struct EdgeMiddleware: RouterMiddleware {
             response = try coded.response(from: request, context: context)
         }
         response.headers[.requestID] = context.requestID
-        let duration = started.duration(to: .now)
-        metrics.request(
-            route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: response.status.code, duration: duration)
-        log(request, context, response.status.code, code, duration)
+        Self.record(
+            metrics, logger, route: context.endpointPath ?? "unmatched", request.method, path: request.uri.path,
+            requestID: context.requestID, status: response.status.code, code: code, since: started,
+            caller: context.seenCaller.value, namedTenant: request.headers[.paddockTenant])
         return response
     }
 
-    /// One line per request, before the answer leaves (whoever has the
+    /// Records an answered request, whichever path answered it: in the
+    /// metrics, and as one line, before the answer leaves (whoever has the
     /// answer finds the line written): `request_id`, `method`, `path` (not
     /// the query), `status`, `code` for an error, `duration_ms` (for an
     /// event stream, until its head), and who called: `tenant`, `key_id` (never a key).
-    private func log(_ request: Request, _ context: Context, _ status: Int, _ code: Int?, _ duration: Duration) {
+    static func record(
+        _ metrics: GatewayMetrics, _ logger: Logger, route: String, _ method: HTTPRequest.Method, path: String, requestID: String,
+        status: Int, code: Int?, since started: ContinuousClock.Instant, caller: Caller?, namedTenant: String?
+    ) {
+        let duration = started.duration(to: .now)
+        metrics.request(route: route, method: method.rawValue, status: status, duration: duration)
         guard logger.logLevel <= .info else { return }
         let elapsed = duration.components
         var metadata: Logger.Metadata = [
-            "request_id": .string(context.requestID), "method": .string(request.method.rawValue), "path": .string(request.uri.path),
+            "request_id": .string(requestID), "method": .string(method.rawValue), "path": .string(path),
             "status": .stringConvertible(status),
             "duration_ms": .stringConvertible(Double(elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000) / 1000),
         ]
         if let code { metadata["code"] = .stringConvertible(code) }
-        if let caller = context.seenCaller.value {
+        if let caller {
             metadata["key_id"] = .string(caller.keyID)
-            let named = request.headers[.paddockTenant].flatMap { (try? Tenant.check($0)) != nil ? $0 : nil }
+            let named = namedTenant.flatMap { (try? Tenant.check($0)) != nil ? $0 : nil }
             if let tenant = caller.kind == .tenant ? caller.tenant : named { metadata["tenant"] = .string(tenant) }
         }
         logger.info("request", metadata: metadata)
@@ -71,14 +77,18 @@ struct EdgeMiddleware: RouterMiddleware {
         return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
+    /// 413 for a body over `limit` bytes.
+    static func bodyTooLarge(limit: Int) -> GatewayError {
+        GatewayError(
+            status: .contentTooLarge,
+            PaddockError(.wrongFormat, "the request body is larger than \(limit) bytes", details: ["limit": String(limit)]))
+    }
+
     static func gatewayError(_ error: any Error) -> GatewayError {
         switch error {
         case let error as GatewayError: return error
         case let error as PaddockError: return GatewayError(error)
-        case let error as NIOTooManyBytesError:
-            return GatewayError(status: .contentTooLarge, PaddockError(
-                .wrongFormat, "the request body is larger than \(error.maxBytes ?? 0) bytes",
-                details: ["limit": String(error.maxBytes ?? 0)]))
+        case let error as NIOTooManyBytesError: return bodyTooLarge(limit: error.maxBytes ?? 0)
         case let error as HTTPError:
             let code: PaddockError.Code = error.status == .methodNotAllowed ? .permissionDenied : .wrongFormat
             let message =
@@ -156,16 +166,22 @@ struct KeyMiddleware: RouterMiddleware {
             guard let caller = try await authenticator.caller(for: key) else {
                 throw GatewayError(status: .unauthorized, PaddockError(.permissionDenied, "the API key is not valid (unknown or revoked)"))
             }
-            if let wait = limits.take("key:" + caller.keyID) {
-                throw GatewayError(PaddockError(
-                    .rateLimited, "this key is over its rate limit", details: ["retry_after": String(Int(wait.rounded(.up)))]))
-            }
+            try Self.takeToken(limits, caller)
             context.caller = caller
         }
         if adminOnly, context.caller?.kind != .admin {
             throw GatewayError(PaddockError(.permissionDenied, "this route needs an admin key"))
         }
         return context
+    }
+
+    /// Takes a token of the caller's key's rate limit.
+    /// - Throws: 429 (206) when there is none.
+    static func takeToken(_ limits: TokenBuckets, _ caller: Caller) throws(GatewayError) {
+        if let wait = limits.take("key:" + caller.keyID) {
+            throw GatewayError(PaddockError(
+                .rateLimited, "this key is over its rate limit", details: ["retry_after": String(Int(wait.rounded(.up)))]))
+        }
     }
 }
 

@@ -17,10 +17,16 @@ final class PluginCatalog: Sendable {
     /// - Throws: 306 for an unknown plugin or an unreachable supervisor.
     func detail(_ id: String) async throws -> PluginDescription {
         let now = ContinuousClock.now
-        if let known = entries.withLock({ $0[id] }), known.until > now { return known.detail }
+        if let known = remembered(id, now: now) { return known }
         let detail = PluginDescription(result: try await supervisor.json(.plugin, PluginRequest(id).params))
         entries.withLock { $0[id] = (detail, now + .seconds(2)) }
         return detail
+    }
+
+    /// The remembered description, while it is fresh.
+    func remembered(_ id: String, now: ContinuousClock.Instant = .now) -> PluginDescription? {
+        guard let known = entries.withLock({ $0[id] }), known.until > now else { return nil }
+        return known.detail
     }
 
     /// Forgets a plugin after a change through the gateway.

@@ -1,6 +1,8 @@
+public import NIOCore
 public import PaddockControl
 public import PaddockCore
 public import PaddockRPC
+import Synchronization
 
 /// The gateway's connection to `paddockd`'s control socket. It connects on
 /// demand and again after the supervisor restarts; while the supervisor is
@@ -10,6 +12,14 @@ public actor SupervisorClient {
     /// How long a call may wait for the supervisor's answer (then 204).
     public let timeout: Duration
     private var client: ControlClient?
+    /// A connection per event loop of the gateway, for calls started on that
+    /// loop with no thread hop (``connection(on:)``).
+    private let loopClients = Mutex<[ObjectIdentifier: LoopClient]>([:])
+
+    private enum LoopClient {
+        case connecting
+        case connected(ControlClient)
+    }
 
     public init(socketPath: String, timeout: Duration = .seconds(60)) {
         self.socketPath = socketPath
@@ -30,10 +40,36 @@ public actor SupervisorClient {
                 method, params, requestID: requestID, timeout: timeout, onChunk: onChunk, registerCancel: registerCancel)
         } catch let error as PaddockError where !client.isConnected {
             if self.client === client { self.client = nil }
-            throw PaddockError(
-                .pluginUnavailable, "the supervisor went away during the call (\(error.message))",
-                details: ["retry_after": "1"])
+            throw Self.wentAway(error)
         }
+    }
+
+    /// The error of a call whose connection broke: 306, retry in a second.
+    public nonisolated static func wentAway(_ error: PaddockError) -> PaddockError {
+        PaddockError(.pluginUnavailable, "the supervisor went away during the call (\(error.message))", details: ["retry_after": "1"])
+    }
+
+    /// The open connection served on `eventLoop`, or nil while there is none:
+    /// then a connection is made in the background, and the caller takes the
+    /// general path this once.
+    public nonisolated func connection(on eventLoop: any EventLoop) -> ControlClient? {
+        let key = ObjectIdentifier(eventLoop)
+        let (client, start) = loopClients.withLock { clients -> (ControlClient?, Bool) in
+            switch clients[key] {
+            case .connected(let client) where client.isConnected: return (client, false)
+            case .connecting: return (nil, false)
+            default:
+                clients[key] = .connecting
+                return (nil, true)
+            }
+        }
+        guard start else { return client }
+        let socketPath = self.socketPath
+        Task {
+            let client = await ControlClient.connect(socketPath: socketPath, on: eventLoop)
+            loopClients.withLock { $0[key] = client.map(LoopClient.connected) }
+        }
+        return nil
     }
 
     /// Calls a streaming method on a connection of its own, so that pausing

@@ -52,9 +52,16 @@ struct StreamFlowTests {
         #expect(cancelled, "the plugin's log:\n\(log)")
     }
 
-    @Test func aBlockingClientThatGoesAwayCancelsTheCallInThePlugin() throws {
+    /// `afterAnotherCall`: the gateway remembers the key and the plugin, and
+    /// answers on the connection's event loop (``ToolCallFastPathTests``).
+    @Test(arguments: [false, true])
+    func aBlockingClientThatGoesAwayCancelsTheCallInThePlugin(afterAnotherCall: Bool) throws {
         let gateway = try Self.gateway()
         let connection = try HTTPConnection(port: gateway.port)
+        if afterAnotherCall {
+            try Self.post(gateway, connection, tool: "stream", body: #"{"chunk_bytes": 1, "count": 1}"#, stream: false)
+            #expect(try connection.readResponse().json?["done"] == true)
+        }
         try Self.post(gateway, connection, tool: "wait", body: "{}", stream: false)
         let (arrived, before) = try Self.logShows(gateway, "waits forever", within: .seconds(30))
         #expect(arrived, "the call reached the plugin:\n\(before)")

@@ -120,7 +120,7 @@ measure() {
 	wrk -t 2 -c 16 -d "${seconds}s" --latency -s "$work/post.lua" "$1" >"$work/wrk.out"
 	if grep -q "Non-2xx" "$work/wrk.out"; then
 		cat "$work/wrk.out" >&2
-		grep -h -v echoing "$work/data/logs/"*.log* | tail -n 30 >&2
+		cat "$work/data/logs/"*.log* | tail -n 30 >&2
 		exit 1
 	fi
 	python3 - "$work/wrk.out" <<'EOF'

@@ -3,16 +3,14 @@ import PaddockPluginKit
 
 let plugin = Plugin()
 
-plugin.tool("echo") { params, context in
-    context.log("echoing")
-    return params
-}
+plugin.tool("echo") { params, _ in params }
 
 plugin.tool("count", stream: { params, context in
     AsyncThrowingStream { continuation in
         let task = Task {
             let n = params["n"].flatMap { if case .int(let value) = $0 { value } else { nil } } ?? 0
             let delay = params["delay_ms"].flatMap { if case .int(let value) = $0 { value } else { nil } } ?? 0
+            context.log("counting to \(n)")
             for number in 1...max(1, n) where n > 0 {
                 if delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
                 continuation.yield(["number": .int(number)])
