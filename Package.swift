@@ -150,7 +150,9 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-stdlib"])]
         ),
         // Spawn-to-exit timings for `make bench`.
-        .executableTarget(name: "paddock-bench", dependencies: ["PaddockCore", "PaddockSupervisor", "PaddockStorage"]),
+        .executableTarget(
+            name: "paddock-bench",
+            dependencies: ["PaddockCore", "PaddockSupervisor", "PaddockStorage", .product(name: "NIOCore", package: "swift-nio")]),
         // The bare Hummingbird echo that `make bench` measures the gateway against.
         .executableTarget(name: "bench-echo-server", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(name: "paddock", dependencies: ["PaddockCLI"]),

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import NIOCore
 import PaddockCore
 import PaddockSupervisor
 
@@ -7,6 +8,9 @@ import PaddockSupervisor
 /// through the engine (`ping`, an echo tool call; one at a time and 8 in
 /// flight) next to a raw socketpair ping-pong of the same message size in
 /// this process; then spawn-to-ready of a Python plugin next to `python3 -c pass`.
+/// The echo call is measured twice: started from the event loop, as
+/// paddockd's control server starts it (the target), and awaited
+/// from a Swift Task, which adds a hop to the loop and back.
 func rpcBench(_ arguments: ArraySlice<String>) async {
     let calls = integerOption("--calls", in: arguments, default: 5000)
     let native = arguments.contains("--swift")
@@ -18,7 +22,8 @@ func rpcBench(_ arguments: ArraySlice<String>) async {
         let frameSize = RPCFrameSize.echo(message)
         let raw = rawPingPong(bytes: frameSize, rounds: calls)
         let ping = try await sequential(calls) { try await engine.ping(id) }
-        let echo = try await sequential(calls) { _ = try await engine.invokeTool(id, tool: "echo", arguments: message) }
+        let echoAwaited = try await sequential(calls) { _ = try await engine.invokeTool(id, tool: "echo", arguments: message) }
+        let echo = try await sequentialOnLoop(calls) { try engine.startTool(id, tool: "echo", arguments: message).result }
         let pingParallel = try await parallel(calls, width: 8) { try await engine.ping(id) }
         let echoParallel = try await parallel(calls, width: 8) { _ = try await engine.invokeTool(id, tool: "echo", arguments: message) }
 
@@ -26,7 +31,10 @@ func rpcBench(_ arguments: ArraySlice<String>) async {
         print("== rpc: \(calls) round trips each, ~\(frameSize) B frames, host in Swift, plugin in \(language) under paddock-sandbox")
         print(pad("", 28) + pad("p50 µs", 10) + pad("p99 µs", 10) + pad("calls/s", 10) + pad("p50 / raw", 11))
         let base = raw.p50
-        for (label, result) in [("raw socketpair ping-pong", raw), ("ping", ping), ("echo tool", echo)] {
+        for (label, result) in [
+            ("raw socketpair ping-pong", raw), ("ping, awaited", ping), ("echo tool, from the loop", echo),
+            ("echo tool, awaited", echoAwaited),
+        ] {
             print(pad(label, 28) + number(result.p50) + number(result.p99) + number(result.perSecond) + number(result.p50 / base, decimals: 1, width: 11))
         }
         for (label, perSecond) in [("ping, 8 in flight", pingParallel), ("echo tool, 8 in flight", echoParallel)] {
@@ -132,6 +140,37 @@ func sequential(_ count: Int, _ body: () async throws -> Void) async throws -> L
     }
     let total = Double(DispatchTime.now().uptimeNanoseconds - start)
     return latencies(samples, total: total)
+}
+
+/// Calls made one after the other from the event loop the results arrive
+/// on: each starts in the callback of the one before, with no Task between.
+func sequentialOnLoop(_ count: Int, _ start: @escaping @Sendable () throws -> EventLoopFuture<[UInt8]>) async throws -> Latencies {
+    let warmUp = min(200, count)
+    let first = try start()
+    let done = first.eventLoop.makePromise(of: Latencies.self)
+    first.eventLoop.execute {
+        var samples: [UInt64] = []
+        samples.reserveCapacity(count)
+        var began: UInt64 = 0
+        func next(_ round: Int) {
+            if round == warmUp { began = DispatchTime.now().uptimeNanoseconds }
+            guard round < warmUp + count else {
+                return done.succeed(latencies(samples, total: Double(DispatchTime.now().uptimeNanoseconds - began)))
+            }
+            let before = DispatchTime.now().uptimeNanoseconds
+            do {
+                try start().assumeIsolated().whenComplete { result in
+                    if case .failure(let error) = result { return done.fail(error) }
+                    if round >= warmUp { samples.append(DispatchTime.now().uptimeNanoseconds - before) }
+                    next(round + 1)
+                }
+            } catch {
+                done.fail(error)
+            }
+        }
+        first.assumeIsolated().whenComplete { _ in next(0) }
+    }
+    return try await done.futureResult.get()
 }
 
 private func parallel(_ count: Int, width: Int, _ body: @escaping @Sendable () async throws -> Void) async throws -> Double {
