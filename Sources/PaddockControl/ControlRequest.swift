@@ -130,6 +130,9 @@ public struct StatusRequest: ControlRequest {
 
 /// `logs {"id", "tail"?}`: the last `tail` lines (50 unless given) of a plugin's log.
 public struct LogsRequest: ControlRequest {
+    /// The most lines one request returns.
+    public static let maximumTail = 100_000
+
     public var id: String
     public var tail: Int
 
@@ -140,7 +143,7 @@ public struct LogsRequest: ControlRequest {
 
     public init(params: JSONValue) throws(PaddockError) {
         id = try params.required("id")
-        tail = params.integer("tail") ?? 50
+        tail = try params.integer("tail", default: 50, in: 0...Self.maximumTail)
     }
 
     public var params: JSONValue { ["id": .string(id), "tail": .int(tail)] }
@@ -149,6 +152,9 @@ public struct LogsRequest: ControlRequest {
 /// `audit {"id"?, "limit"?}`: the newest `limit` (100 unless given) denied
 /// host calls, of one plugin or all.
 public struct AuditRequest: ControlRequest {
+    /// The most rows one request returns.
+    public static let maximumLimit = 100_000
+
     public var id: String?
     public var limit: Int
 
@@ -159,7 +165,7 @@ public struct AuditRequest: ControlRequest {
 
     public init(params: JSONValue) throws(PaddockError) {
         id = params["id"]?.stringValue
-        limit = params.integer("limit") ?? 100
+        limit = try params.integer("limit", default: 100, in: 1...Self.maximumLimit)
     }
 
     public var params: JSONValue {
@@ -346,11 +352,6 @@ extension JSONValue {
         guard let id = self[RequestID.parameter]?.stringValue else { return nil }
         try RequestID.check(id)
         return id
-    }
-
-    /// The integer at `key`, if it is one.
-    func integer(_ key: String) -> Int? {
-        if case .int(let number)? = self[key] { number } else { nil }
     }
 
     /// The members of the object at `key` as text (non-strings as their JSON).

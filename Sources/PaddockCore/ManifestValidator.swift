@@ -115,11 +115,14 @@ struct ManifestValidator {
             }
         }
         for item in items(of: "tools") {
-            if let field = item.optional("cache_ttl"), let ttl = Int(field.text ?? ""), ttl < 0 {
-                field.problem(.wrongFormat, "cache_ttl must be zero or more seconds")
+            if let field = item.optional("cache_ttl"), let ttl = Int(field.text ?? ""), !(0...Self.maximumCacheTTL).contains(ttl) {
+                field.problem(.wrongFormat, "cache_ttl must be 0 to \(Self.maximumCacheTTL) seconds (a day)")
             }
         }
     }
+
+    /// The longest a tool's results may be cached, in seconds.
+    static let maximumCacheTTL = 86_400
 
     private static func isIdentifier(_ text: String, extra: String) -> Bool {
         !text.isEmpty && text.allSatisfy { $0.isASCIIDigit || $0.isASCIILetter || extra.contains($0) }

@@ -43,7 +43,7 @@ public struct Gateway: Sendable {
         return Application(
             router: router(),
             server: .http1(configuration: .init(
-                additionalChannelHandlers: [HeaderTimeout(timeout: headerTimeout), DisconnectWatcher(), ToolCallFastPath.Installer(gateway: self)],
+                additionalChannelHandlers: [MalformedRequestAnswer(), HeaderTimeout(timeout: headerTimeout), DisconnectWatcher(), ToolCallFastPath.Installer(gateway: self)],
                 idleTimeout: TimeAmount(configuration.idleTimeout))),
             configuration: .init(address: .hostname(host, port: port), serverName: Self.serverName, backlog: 4096),
             onServerRunning: onServerRunning, logger: logger)
@@ -80,7 +80,7 @@ public struct Gateway: Sendable {
         admin.post(":id/deactivate") { _, context in try await lifecycle(.deactivate, context) }
         admin.delete(":id") { _, context in try await lifecycle(.uninstall, context) }
         admin.get(":id/logs") { request, context in
-            let tail = request.uri.queryParameters.get("tail").flatMap { Int($0) } ?? 50
+            let tail = try Self.queryInteger(request, "tail", default: 50, in: 0...LogsRequest.maximumTail)
             return try await relay(.logs, LogsRequest(id: try context.parameters.require("id"), tail: tail).params, context)
         }
         admin.put(":id/settings") { request, context in try await pluginSettings(request, context) }
@@ -102,6 +102,20 @@ public struct Gateway: Sendable {
         var fields: HTTPFields = [.contentType: "application/json"]
         fields.append(contentsOf: headers)
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// An integer query parameter within `range`, or `fallback` when absent.
+    /// - Throws: 400 (102) naming the parameter for anything else.
+    static func queryInteger(_ request: Request, _ key: String, default fallback: Int, in range: ClosedRange<Int>) throws(GatewayError) -> Int {
+        guard let text = request.uri.queryParameters.get(key) else { return fallback }
+        do throws(PaddockError) {
+            guard let number = Int(text) else {
+                throw PaddockError(.wrongFormat, "the query parameter '\(key)' must be an integer", field: key)
+            }
+            return try JSONValue.object([key: .int(number)]).integer(key, in: range)
+        } catch {
+            throw GatewayError(error, fromRequest: true)
+        }
     }
 
     /// A control method's answer, as it is; the call carries the request's id.

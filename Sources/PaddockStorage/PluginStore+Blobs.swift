@@ -45,7 +45,7 @@ extension PluginStore {
         _ namespace: Namespace, name: String, size: Int, algorithm: ChecksumAlgorithm, checksum: String, quota: Int
     ) throws(PaddockError) -> Upload {
         try Self.checkName(name, "name")
-        guard size >= 0 else { throw PaddockError(.wrongFormat, "a blob's size cannot be negative", field: "size") }
+        let cost = try Self.cost(name, size, "size")
         let checksum = checksum.lowercased()
         guard checksum.count == algorithm.hexLength, checksum.allSatisfy(\.isHexDigit) else {
             throw PaddockError(
@@ -58,7 +58,7 @@ extension PluginStore {
                 }
                 try discard(namespace, existing.upload)
             }
-            try charge(namespace, Self.cost(name, size), quota: quota)
+            try charge(namespace, cost, quota: quota)
             try database.query(
                 "INSERT INTO storage_uploads (plugin, tenant, name, size, algorithm, checksum) VALUES (?, ?, ?, ?, ?, ?)",
                 [
@@ -79,6 +79,9 @@ extension PluginStore {
     public func appendBlob(_ namespace: Namespace, upload id: Int64, offset: Int, data: [UInt8]) throws(PaddockError) -> Upload {
         guard data.count <= Self.maximumChunkBytes else {
             throw PaddockError(.wrongFormat, "a chunk carries at most \(Self.maximumChunkBytes) bytes", field: "data")
+        }
+        guard (0...Self.maximumSize).contains(offset) else {
+            throw PaddockError(.wrongFormat, "an offset is 0 to \(Self.maximumSize), not \(offset)", field: "offset")
         }
         return try database.transaction { () throws(PaddockError) in
             var upload = try self.upload(namespace, id: id)
@@ -146,9 +149,15 @@ extension PluginStore {
         _ namespace: Namespace, name: String, offset: Int = 0, length: Int = maximumChunkBytes
     ) throws(PaddockError) -> (data: [UInt8], blob: Blob)? {
         try Self.checkName(name, "name")
+        guard offset >= 0 else { throw PaddockError(.wrongFormat, "an offset cannot be negative (\(offset))", field: "offset") }
+        guard (0...Self.maximumChunkBytes).contains(length) else {
+            throw PaddockError(
+                .wrongFormat, "a read takes 0 to \(Self.maximumChunkBytes) bytes, not \(length)", field: "length",
+                details: ["maximum": String(Self.maximumChunkBytes)])
+        }
         guard let blob = try blob(namespace, name: name) else { return nil }
-        let start = max(0, min(offset, blob.size))
-        let end = min(blob.size, start + max(0, min(length, Self.maximumChunkBytes)))
+        let start = min(offset, blob.size)
+        let end = min(blob.size, start + length)
         var data: [UInt8] = []
         data.reserveCapacity(end - start)
         let chunks = try database.query(
@@ -230,7 +239,7 @@ extension PluginStore {
     private func discard(_ namespace: Namespace, _ upload: Upload) throws(PaddockError) {
         try database.query("DELETE FROM storage_chunks WHERE content = ?", [.integer(upload.id)])
         try database.query("DELETE FROM storage_uploads WHERE id = ?", [.integer(upload.id)])
-        try charge(namespace, -Self.cost(upload.name, upload.size), quota: .max)
+        try charge(namespace, -(try Self.cost(upload.name, upload.size, "size")), quota: .max)
     }
 
     private func deleteBlob(_ namespace: Namespace, _ blob: StoredBlob) throws(PaddockError) {
@@ -238,7 +247,7 @@ extension PluginStore {
         try database.query(
             "DELETE FROM storage_blobs WHERE plugin = ? AND tenant = ? AND name = ?",
             [.text(namespace.plugin), .text(namespace.tenant), .text(blob.info.name)])
-        try charge(namespace, -Self.cost(blob.info.name, blob.size), quota: .max)
+        try charge(namespace, -(try Self.cost(blob.info.name, blob.size, "size")), quota: .max)
     }
 
     private func digest(content: Int64, algorithm: ChecksumAlgorithm) throws(PaddockError) -> String {

@@ -96,8 +96,8 @@ public final class PluginStore {
             case .ifAbsent: if current != nil { return false }
             case .matches(let expected): if current != expected { return false }
             }
-            let old = current.map { Self.cost(key, $0.count) } ?? 0
-            try charge(namespace, Self.cost(key, value.count) - old, quota: quota)
+            let old = try current.map { value throws(PaddockError) in try Self.cost(key, value.count, "value") } ?? 0
+            try charge(namespace, try Self.cost(key, value.count, "value") - old, quota: quota)
             try database.query(
                 """
                 INSERT INTO storage_entries (plugin, tenant, key, value) VALUES (?, ?, ?, ?)
@@ -118,7 +118,7 @@ public final class PluginStore {
             try database.query(
                 "DELETE FROM storage_entries WHERE plugin = ? AND tenant = ? AND key = ?",
                 [.text(namespace.plugin), .text(namespace.tenant), .text(key)])
-            try charge(namespace, -Self.cost(key, current.count), quota: .max)
+            try charge(namespace, -(try Self.cost(key, current.count, "value")), quota: .max)
             return true
         }
     }
@@ -215,23 +215,44 @@ public final class PluginStore {
 
     // MARK: Accounting
 
+    /// The largest size an entry, blob or upload may declare: far above any
+    /// quota, and far enough below `Int.max` that no sum of costs overflows.
+    public static let maximumSize = 1 << 53
+
     /// What an entry with this key (or blob name) and size costs.
-    static func cost(_ name: String, _ size: Int) -> Int {
-        name.utf8.count + size + entryOverhead
+    /// - Throws: 102 naming `field` for a size below 0 or above ``maximumSize``.
+    static func cost(_ name: String, _ size: Int, _ field: String) throws(PaddockError) -> Int {
+        guard (0...maximumSize).contains(size) else {
+            throw PaddockError(
+                .wrongFormat, "a storage \(field) is 0 to \(maximumSize) bytes, not \(size)", field: field,
+                details: ["maximum": String(maximumSize)])
+        }
+        return name.utf8.count + size + entryOverhead
+    }
+
+    /// The bytes `plugin` uses in all its tenants together: what its quota bounds.
+    public func usage(plugin: String) throws(PaddockError) -> Int {
+        Int(
+            try database.query("SELECT coalesce(sum(bytes), 0) FROM storage_usage WHERE plugin = ?", [.text(plugin)])
+                .first?.first?.integer ?? 0)
     }
 
     /// Adds `delta` bytes to the namespace's usage; call it inside the
-    /// transaction that changes the data.
+    /// transaction that changes the data. The quota bounds the plugin's
+    /// usage over all its tenants, so inventing tenants gains no space.
     /// - Throws: 205 when a growth would pass `quota`; shrinking always succeeds.
     func charge(_ namespace: Namespace, _ delta: Int, quota: Int) throws(PaddockError) {
         guard delta != 0 else { return }
-        let current = try usage(namespace)
-        if delta > 0, current + delta > quota {
-            throw PaddockError(
-                .storageQuotaExceeded,
-                "\(namespace) would use \(current + delta) bytes of its \(ByteSize(bytes: quota)) quota (\(current) used); nothing was written",
-                field: "permission.storage",
-                details: ["quota": String(quota), "usage": String(current), "needed": String(delta)])
+        if delta > 0 {
+            let current = try usage(plugin: namespace.plugin)
+            let (total, overflow) = current.addingReportingOverflow(delta)
+            if overflow || total > quota {
+                throw PaddockError(
+                    .storageQuotaExceeded,
+                    "\(namespace) needs \(delta) more bytes; \(namespace.plugin) uses \(current) of its \(ByteSize(bytes: quota)) quota across all its tenants; nothing was written",
+                    field: "permission.storage",
+                    details: ["quota": String(quota), "usage": String(current), "needed": String(delta)])
+            }
         }
         let namespaceValues: [Database.Value] = [.text(namespace.plugin), .text(namespace.tenant)]
         try database.query(

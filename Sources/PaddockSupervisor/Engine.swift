@@ -293,7 +293,7 @@ public actor Engine {
     }
 
     /// The chain a host call from `id` continues (see ``CallChain``).
-    func chain(continuing id: String) async -> CallChain {
+    nonisolated func chain(continuing id: String) -> CallChain {
         CallChain.hostCall(from: id, serving: runtimes.withLock { $0[id] }?.servingChains ?? [])
     }
 

@@ -14,10 +14,9 @@ extension HostService {
     func storageOperation(
         _ method: StorageMethod, _ arguments: JSONValue
     ) throws(PaddockError) -> @Sendable (PluginStore) throws(PaddockError) -> JSONValue {
-        // The SDKs name the tenant of the call they serve; a plugin naming
-        // another one reaches only its own data there, never another plugin's.
-        let tenant = arguments["tenant"]?.stringValue ?? ""
-        if !tenant.isEmpty { try Tenant.check(tenant) }
+        // The SDKs name the tenant of the call they serve; a plugin may name
+        // no other (the quota bounds all its tenants together in any case).
+        let tenant = try tenant(arguments) ?? ""
         let namespace = PluginStore.Namespace(plugin: plugin, tenant: tenant)
         let quota = manifest.permission.storage.bytes
         @Sendable func usage(_ store: PluginStore) throws(PaddockError) -> JSONValue { .int(try store.usage(namespace)) }
@@ -51,7 +50,7 @@ extension HostService {
         case .list:
             let prefix = arguments["prefix"] == nil || arguments["prefix"] == .null ? "" : try Self.string(arguments, "prefix")
             let cursor = arguments["cursor"] == nil || arguments["cursor"] == .null ? nil : try Self.string(arguments, "cursor")
-            let limit = try Self.integer(arguments, "limit", default: 100)
+            let limit = try arguments.integer("limit", default: 100, in: 1...PluginStore.maximumPageSize)
             let values = arguments["values"] == .bool(true)
             return { store throws(PaddockError) in
                 let page = try store.list(namespace, prefix: prefix, after: cursor, limit: limit, withValues: values)
@@ -63,10 +62,12 @@ extension HostService {
                 return .object(["items": .array(items), "cursor": page.next.map(JSONValue.string) ?? .null])
             }
         case .usage:
-            return { store throws(PaddockError) in .object(["bytes": try usage(store), "quota": .int(quota)]) }
+            return { store throws(PaddockError) in
+                .object(["bytes": try usage(store), "total": .int(try store.usage(plugin: namespace.plugin)), "quota": .int(quota)])
+            }
         case .blobBegin:
             let name = try Self.string(arguments, "name")
-            let size = try Self.integer(arguments, "size")
+            let size = try arguments.integer("size", in: 0...PluginStore.maximumSize)
             guard let algorithm = PluginStore.ChecksumAlgorithm.allCases.first(where: { arguments[$0.rawValue] != nil }) else {
                 throw PaddockError(.configurationMissing, "storage.blob.begin needs the blob's md5 or sha256", field: "md5")
             }
@@ -76,22 +77,22 @@ extension HostService {
                 return .object(["upload": .int(Int(upload.id)), "received": .int(upload.received)])
             }
         case .blobAppend:
-            let upload = Int64(try Self.integer(arguments, "upload"))
-            let offset = try Self.integer(arguments, "offset")
+            let upload = Int64(try arguments.integer("upload", in: 1...Int.max))
+            let offset = try arguments.integer("offset", in: 0...PluginStore.maximumSize)
             let data = try Self.base64(try Self.string(arguments, "data"), "data")
             return { store throws(PaddockError) in
                 .object(["received": .int(try store.appendBlob(namespace, upload: upload, offset: offset, data: data).received)])
             }
         case .blobCommit:
-            let upload = Int64(try Self.integer(arguments, "upload"))
+            let upload = Int64(try arguments.integer("upload", in: 1...Int.max))
             return { store throws(PaddockError) in
                 let blob = try store.commitBlob(namespace, upload: upload)
                 return .object(["name": .string(blob.name), "size": .int(blob.size), blob.algorithm.rawValue: .string(blob.checksum)])
             }
         case .blobGet:
             let name = try Self.string(arguments, "name")
-            let offset = try Self.integer(arguments, "offset", default: 0)
-            let length = try Self.integer(arguments, "length", default: PluginStore.maximumChunkBytes)
+            let offset = try arguments.integer("offset", default: 0, in: 0...PluginStore.maximumSize)
+            let length = try arguments.integer("length", default: PluginStore.maximumChunkBytes, in: 0...PluginStore.maximumChunkBytes)
             return { store throws(PaddockError) in
                 guard let (data, blob) = try store.readBlob(namespace, name: name, offset: offset, length: length) else {
                     return .object(["data": .null])

@@ -102,14 +102,10 @@ final class HostService: Sendable {
 
     private func perform(_ method: String, _ arguments: JSONValue, reply: RPCReply) async throws -> [UInt8] {
         guard let engine else { throw PaddockError(.pluginUnavailable, "the supervisor is shutting down") }
-        let chain = await engine.chain(continuing: plugin)
+        let chain = engine.chain(continuing: plugin)
         let forward: @Sendable ([UInt8]) -> Void = { reply.chunk(raw: $0) }
         // A nested call may be made for a tenant only while serving a call for it.
-        let tenant = arguments["tenant"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
-        if let tenant, !chain.tenants.contains(tenant) {
-            throw PaddockError(
-                .permissionDenied, "\(plugin) is not serving a call for tenant \(tenant)", details: ["tenant": tenant])
-        }
+        let tenant = try tenant(arguments)
         func scope(_ target: String) async throws -> CallScope? {
             guard let tenant else { return nil }
             return try await engine.scope(target, tenant: tenant)
@@ -179,13 +175,22 @@ final class HostService: Sendable {
         return members.mapValues { $0.stringValue ?? $0.jsonText }
     }
 
-    static func integer(_ arguments: JSONValue, _ key: String, default fallback: Int? = nil) throws(PaddockError) -> Int {
-        switch arguments[key] {
-        case .int(let number)?: return number
-        case nil, .null?:
-            guard let fallback else { throw PaddockError(.configurationMissing, "the parameter '\(key)' is missing", field: key) }
-            return fallback
-        case let value?: throw PaddockError(.wrongFormat, "the parameter '\(key)' must be an integer, not \(value.typeName)", field: key)
+    /// The tenant a host call names: nil for none; otherwise one the plugin
+    /// is serving a call for at this moment.
+    /// - Throws: 102 for a wrong type or format; 104 for any other tenant.
+    func tenant(_ arguments: JSONValue) throws(PaddockError) -> String? {
+        switch arguments["tenant"] {
+        case nil, .null?, .string("")?: return nil
+        case .string(let tenant)?:
+            try Tenant.check(tenant)
+            guard let engine, engine.chain(continuing: plugin).tenants.contains(tenant) else {
+                throw PaddockError(
+                    .permissionDenied, "\(plugin) is not serving a call for tenant \(tenant)", field: "tenant",
+                    details: ["tenant": tenant])
+            }
+            return tenant
+        case let value?:
+            throw PaddockError(.wrongFormat, "the parameter 'tenant' must be a string, not \(value.typeName)", field: "tenant")
         }
     }
 

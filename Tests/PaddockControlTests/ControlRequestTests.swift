@@ -109,8 +109,20 @@ import Testing
         #expect(error?.message == "a key is 'admin' or 'tenant', not 'root'")
     }
 
+    @Test(arguments: [["tail": "9"], ["tail": -1], ["tail": .int(.max)], ["tail": 1.5], ["limit": 0], ["limit": .int(.min)]] as [JSONValue])
+    func numbersOfTheWrongTypeOrOutOfRangeAre102NamingTheField(params: JSONValue) {
+        let error = #expect(throws: PaddockError.self) {
+            if params["tail"] != nil {
+                _ = try LogsRequest(params: ["id": "notes", "tail": params["tail"]!])
+            } else {
+                _ = try AuditRequest(params: ["limit": params["limit"]!])
+            }
+        }
+        #expect(error?.code == .wrongFormat && (error?.field == "tail" || error?.field == "limit"), "\(String(describing: error))")
+    }
+
     @Test func optionalParametersTakeTheirDefaults() throws {
-        #expect(try LogsRequest(params: ["id": "notes", "tail": "9"]).tail == 50)
+        #expect(try LogsRequest(params: ["id": "notes"]).tail == 50)
         #expect(try AuditRequest(params: [:]) == AuditRequest(id: nil, limit: 100))
         let invoke = try InvokeRequest(params: ["id": "notes", "tool": "t"])
         #expect(invoke.arguments == [:] && !invoke.stream && invoke.tenant == nil && invoke.requestID == nil)

@@ -146,6 +146,37 @@ import Testing
         try consistent(store, "notes")
     }
 
+    @Test(arguments: [Int.max, Int.min, -1, PluginStore.maximumSize + 1])
+    func sizesAndOffsetsOutOfRangeAre102NamingTheFieldAndChangeNothing(value: Int) throws {
+        let store = try PluginStore(path: path)
+        let md5 = String(repeating: "0", count: 32)
+        let begin = #expect(throws: PaddockError.self) {
+            try store.beginBlob(notes, name: "big", size: value, algorithm: .md5, checksum: md5, quota: .max)
+        }
+        #expect(begin?.code == .wrongFormat && begin?.field == "size", "\(String(describing: begin))")
+        let upload = try store.beginBlob(notes, name: "small", size: 4, algorithm: .md5, checksum: md5, quota: .max)
+        let append = #expect(throws: PaddockError.self) { try store.appendBlob(notes, upload: upload.id, offset: value, data: [1]) }
+        #expect(append?.code == .wrongFormat && append?.field == "offset", "\(String(describing: append))")
+        let read = #expect(throws: PaddockError.self) { try store.readBlob(notes, name: "small", offset: 0, length: value) }
+        #expect(read?.code == .wrongFormat && read?.field == "length", "\(String(describing: read))")
+        #expect(try store.usage(plugin: "notes") == "small".utf8.count + 4 + PluginStore.entryOverhead)
+        try consistent(store, "notes")
+    }
+
+    @Test func theQuotaBoundsThePluginAcrossAllItsTenants() throws {
+        let store = try PluginStore(path: path)
+        for tenant in ["", "acme", "globex"] {
+            #expect(try store.set(.init(plugin: "notes", tenant: tenant), key: "k", value: Array(repeating: 1, count: 300), quota: 1000))
+        }
+        let refused = #expect(throws: PaddockError.self) {
+            try store.set(.init(plugin: "notes", tenant: "initech"), key: "k", value: Array(repeating: 1, count: 300), quota: 1000)
+        }
+        #expect(refused?.code == .storageQuotaExceeded)
+        #expect(try store.usage(plugin: "notes") == 3 * (1 + 300 + PluginStore.entryOverhead))
+        // Another plugin's usage is its own.
+        #expect(try store.set(.init(plugin: "other"), key: "k", value: Array(repeating: 1, count: 900), quota: 1000))
+    }
+
     @Test func checkFindsUsageThatDoesNotMatchTheData() throws {
         let store = try PluginStore(path: path)
         try store.set(notes, key: "a", value: [1, 2, 3], quota: 1000)
