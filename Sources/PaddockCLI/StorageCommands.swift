@@ -55,15 +55,15 @@ struct AuditCommand: AsyncParsableCommand {
         commandName: "audit", abstract: "Show the host calls plugins were denied (the permission each lacked).")
     @OptionGroup var daemon: DaemonOptions
     @Argument(help: "A plugin's id (default: all).") var id: String?
-    @Option(help: "How many of the newest entries.") var limit: Int = 100
+    @Option(help: "How many of the newest events (denials of one permission by one plugin within a minute).") var limit: Int = 100
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
         let entries = try await daemon.call(.audit, AuditRequest(id: id, limit: limit).params)
         guard !json else { return print(entries.jsonText) }
         guard case .array(let items) = entries else { return }
-        print(Table.render(["TIME", "PLUGIN", "METHOD", "MISSING PERMISSION"], items.map { item in
-            [Table.time(item["at_ms"], perSecond: 1000)] + [item["plugin"], item["method"], item["permission"]].map(Table.cell)
+        print(Table.render(["TIME", "PLUGIN", "METHOD", "MISSING PERMISSION", "COUNT"], items.map { item in
+            [Table.time(item["at_ms"], perSecond: 1000)] + [item["plugin"], item["method"], item["permission"], item["count"]].map(Table.cell)
         }))
     }
 }

@@ -96,5 +96,29 @@ public enum Schema {
         );
         ALTER TABLE plugins ADD COLUMN public_endpoints INTEGER NOT NULL DEFAULT 0;
         """,
+        // 4: denials aggregated, one row per plugin, permission and minute
+        // with a count and the first and last call kept: the log grows with
+        // distinct events, not with a plugin looping on one.
+        """
+        CREATE TABLE audit_events (
+            id INTEGER PRIMARY KEY,
+            plugin TEXT NOT NULL,
+            permission TEXT NOT NULL,
+            minute INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            first_ms INTEGER NOT NULL,
+            first_method TEXT NOT NULL,
+            first_message TEXT NOT NULL,
+            last_ms INTEGER NOT NULL,
+            last_method TEXT NOT NULL,
+            last_message TEXT NOT NULL,
+            UNIQUE (plugin, permission, minute)
+        );
+        INSERT INTO audit_events (plugin, permission, minute, count, first_ms, first_method, first_message, last_ms, last_method, last_message)
+            SELECT plugin, permission, at_ms / 60000, count(*), min(at_ms), method, message, max(at_ms), method, message
+            FROM audit_log GROUP BY plugin, permission, at_ms / 60000 ORDER BY min(id);
+        DROP TABLE audit_log;
+        CREATE INDEX audit_events_by_plugin ON audit_events (plugin, id);
+        """,
     ]
 }

@@ -250,13 +250,14 @@ public actor Daemon {
         return .object(["id": .string(id), "consistent": .bool(checks.allSatisfy(\.consistent)), "tenants": .array(tenants)])
     }
 
-    /// `audit {"id"?, "limit"?}`: the newest denied host calls, oldest first.
+    /// `audit {"id"?, "limit"?}`: the newest denial events, oldest first.
     func audit(_ request: AuditRequest) async throws -> JSONValue {
         let entries = try await engine.storage.run { _, audit in try audit.entries(plugin: request.id, limit: request.limit) }
         return .array(entries.map { entry in
             .object([
                 "at_ms": .int(Int(entry.at)), "plugin": .string(entry.plugin), "method": .string(entry.method),
-                "permission": .string(entry.permission), "message": .string(entry.message),
+                "permission": .string(entry.permission), "message": .string(entry.message), "count": .int(entry.count),
+                "last_ms": .int(Int(entry.lastAt)), "last_method": .string(entry.lastMethod),
             ])
         })
     }

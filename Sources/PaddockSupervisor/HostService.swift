@@ -20,6 +20,7 @@ final class HostService: Sendable {
     /// Routes calls to other plugins; weak, as the engine owns the plugins.
     weak let engine: Engine?
     private let inFlight = Atomic<Int>(0)
+    private let denials = Mutex(DenialTally())
 
     init(manifest: Manifest, log: PluginLog, storage: StorageService, engine: Engine) {
         self.manifest = manifest
@@ -140,21 +141,37 @@ final class HostService: Sendable {
         }
     }
 
-    /// Refuses a call the manifest does not allow, after auditing it.
+    /// Refuses a call the manifest does not allow, after auditing it: the
+    /// first such denial in a minute is written before the answer goes
+    /// out, later ones are counted and written within a second (see ``DenialTally``).
     private func deny(_ method: String, _ permission: String, reply: RPCReply) async {
         let message = "\(method) needs \(permission) in the manifest"
-        log.write("warn", "denied \(method): the manifest does not declare \(permission)")
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let entry = AuditLog.Entry(
             at: Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000, plugin: plugin, method: method,
             permission: permission, message: message)
-        do {
-            try await storage.run { _, audit in try audit.record(entry) }
-        } catch {
-            log.write("error", "the audit log could not record the denial of \(method): \(error)")
+        switch denials.withLock({ $0.note(entry) }) {
+        case .write:
+            log.write("warn", "denied \(method): the manifest does not declare \(permission) (more such denials this minute are only counted)")
+            await audit([entry])
+        case .counted(scheduleFlush: true):
+            Task {
+                try? await Task.sleep(for: .seconds(1))
+                await audit(denials.withLock { $0.flush() })
+            }
+        case .counted(scheduleFlush: false):
+            break
         }
         reply.fail(RPCError(PaddockError(.permissionDenied, message, details: ["permission": permission])))
+    }
+
+    private func audit(_ entries: [AuditLog.Entry]) async {
+        do {
+            try await storage.run { _, audit in for entry in entries { try audit.record(entry) } }
+        } catch {
+            log.write("error", "the audit log could not record \(entries.count) denials: \(error)")
+        }
     }
 
     // MARK: Arguments

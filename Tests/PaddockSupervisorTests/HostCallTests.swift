@@ -189,6 +189,38 @@ struct HostCallTests {
         #expect(audit.allSatisfy { abs(Double($0.at) / 1000 - Date().timeIntervalSince1970) < 120 })
     }
 
+    @Test func aPluginLoopingOnDeniedCallsAddsAnAuditEventPerPermissionAndMinuteWithEveryDenialCounted() async throws {
+        let engine = try TestPlugin.engine()
+        defer { Task { await engine.shutdown() } }
+        let looping = try await engine.load(directory: try TestPlugin.write(name: "looping", tools: ["loop"], code: """
+            @plugin.tool("loop")
+            def loop(params, context):
+                denied = 0
+                for index in range(params["count"]):
+                    method = ["storage.set", "tool.invoke", "app.list"][index % 3]
+                    try:
+                        context._connection.call(method, {"key": "k", "value": "", "plugin": "x", "tool": "y"})
+                    except PluginError as error:
+                        denied += error.code == 104
+                return {"denied": denied}
+            """))
+        try await engine.start(looping)
+        let result = try await call(engine, looping, "loop", ["count": 3000])
+        #expect(result == ["denied": 3000])
+        // The counted denials reach the log within a second or so: wait for them all.
+        var events: [AuditLog.Entry] = []
+        for _ in 0..<200 {
+            events = try await engine.storage.run { _, audit in try audit.entries(plugin: looping, limit: 1000) }
+            if events.map(\.count).reduce(0, +) == 3000 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(events.map(\.count).reduce(0, +) == 3000, "\(events)")
+        #expect(events.count <= 6, "one event per permission and minute (a minute may turn during the loop): \(events.count)")
+        #expect(Set(events.map(\.permission)) == ["permission.storage", "permission.tools", "permission.apps: read"])
+        let lines = try String(contentsOfFile: try await engine.logPath(looping), encoding: .utf8).split(separator: "\n")
+        #expect(lines.filter { $0.contains("denied") }.count <= 6, "the plugin's log has a line per event, not per denial")
+    }
+
     @Test func withToolsPermissionAPluginGetsAnotherPluginsToolResultAndCyclesFailFast() async throws {
         let engine = try TestPlugin.engine()
         defer { Task { await engine.shutdown() } }
