@@ -178,13 +178,22 @@ struct LogsCommand: AsyncParsableCommand {
     @Flag(help: "Keep printing new lines as they come.") var follow = false
 
     func run() async throws {
+        // Lines are escaped when written; escaping again on the way out keeps
+        // a log written before that (or tampered with) from reaching the terminal raw.
         let logs = try await daemon.call(.logs, LogsRequest(id: id, tail: tail).params)
-        if case .array(let lines)? = logs["lines"] { for line in lines { print(line.stringValue ?? "") } }
+        if case .array(let lines)? = logs["lines"] { for line in lines { print((line.stringValue ?? "").escapingControlCharacters()) } }
         guard follow, let path = logs["path"]?.stringValue, let handle = FileHandle(forReadingAtPath: path) else { return }
         handle.seekToEndOfFile()
+        var partial: [UInt8] = []
         while true {
             let data = handle.availableData
-            if data.isEmpty { try await Task.sleep(for: .milliseconds(250)) } else { FileHandle.standardOutput.write(data) }
+            if data.isEmpty { try await Task.sleep(for: .milliseconds(250)) }
+            partial += data
+            while let end = partial.firstIndex(of: 0x0A) {
+                print(String(decoding: partial[..<end], as: UTF8.self).escapingControlCharacters())
+                partial.removeSubrange(...end)
+            }
+            fflush(nil)
         }
     }
 }

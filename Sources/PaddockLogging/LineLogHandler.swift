@@ -1,5 +1,6 @@
 import Glibc
 public import Logging
+import PaddockCore
 
 /// The log lines of `paddockd` and `paddock-gateway`: one line per event on
 /// standard error, written with one `write`, so that lines from several
@@ -59,22 +60,12 @@ public struct LineLogHandler: LogHandler {
     /// and it is empty or holds a space, a quote, `=` or a backslash.
     static func escaped(_ text: String, quoting: Bool) -> String {
         let needsQuotes = quoting && (text.isEmpty || text.utf8.contains { [0x20, 0x22, 0x3D, 0x5C].contains($0) })
-        guard needsQuotes || text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return text }
-        var result = needsQuotes ? "\"" : ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case "\"" where needsQuotes: result += "\\\""
-            case "\\" where needsQuotes: result += "\\\\"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\x" + (hex.count < 2 ? "0" : "") + hex
-            default: result.unicodeScalars.append(scalar)
-            }
+        guard needsQuotes else { return text.escapingControlCharacters() }
+        var quoted = "\""
+        for character in text.escapingControlCharacters(backslashes: true) {
+            if character == "\"" { quoted += "\\\"" } else { quoted.append(character) }
         }
-        return needsQuotes ? result + "\"" : result
+        return quoted + "\""
     }
 
     /// Writes `bytes` whole: a short write goes on, an interrupted one is retried, an error loses the line.

@@ -107,16 +107,27 @@ final class PluginLog: Sendable {
 
     /// A `log` notification the plugin sent, for `call` serving the outside
     /// request `request`: bounded like its output. Writes
-    /// `... INFO plugin call=7 request=4f9c... message`; a request id that
-    /// is not one (see ``RequestID``) is left out.
+    /// `... INFO plugin call=7 request=4f9c... [log] message`: a level that
+    /// is not one is `info`, and a call or request id that is not one (see
+    /// ``RequestID``) is left out, so the fixed fields say what the
+    /// supervisor knows and the plugin's text comes after `[log]`.
     func write(_ level: String, _ message: String, call: String?, request: String? = nil) {
-        enqueue(level, call: call, request: request.flatMap { RequestID.isValid($0) ? $0 : nil }, stream: nil, message, bounded: true)
+        enqueue(
+            Self.levels.contains(level.lowercased()) ? level : "info", call: call.flatMap { RequestID.isValid($0) ? $0 : nil },
+            request: request.flatMap { RequestID.isValid($0) ? $0 : nil }, stream: "log", message, bounded: true)
     }
+
+    /// The levels a plugin may give its lines.
+    static let levels: Set = ["trace", "debug", "info", "notice", "warn", "warning", "error", "critical"]
 
     /// A `log` notification as the plugin sent it: `{"level", "message",
     /// "call"?, "request_id"?}` (see docs/protocol.md), written as above.
     func write(notification entry: JSONValue) {
-        let call = entry["call"].flatMap { $0 == .null ? nil : $0.jsonText }
+        let call: String? = switch entry["call"] {
+        case .int(let number)?: String(number)
+        case .string(let text)?: text
+        default: nil
+        }
         write(
             entry["level"]?.stringValue ?? "info", entry["message"]?.stringValue ?? entry.jsonText, call: call,
             request: entry[RequestID.parameter]?.stringValue)
@@ -270,12 +281,16 @@ final class PluginLog: Sendable {
         file.size = 0
     }
 
-    /// `2026-11-25T09:23:21.123Z WARN plugin call=7 request=4f9c... [stderr] text\n`.
+    /// `2026-11-25T09:23:21.123Z WARN plugin call=7 request=4f9c... [stderr] text\n`:
+    /// one line whatever the text holds (its control characters and
+    /// backslashes escaped), and every line of the plugin's own marked by
+    /// its stream (`[log]`, `[stdout]`, `[stderr]`), which the supervisor's
+    /// lines never have: a plugin cannot forge one.
     private func format(_ line: Line) -> [UInt8] {
         let call = (line.call.map { " call=\($0)" } ?? "") + (line.request.map { " request=\($0)" } ?? "")
         let stream = line.stream.map { "[\($0)] " } ?? ""
-        let text = "\(Self.timestamp(line.seconds, line.nanoseconds)) \(line.level.uppercased()) \(plugin)\(call) \(stream)\(line.text)\n"
-        return Array(text.utf8)
+        let text = line.text.escapingControlCharacters(backslashes: true)
+        return Array("\(Self.timestamp(line.seconds, line.nanoseconds)) \(line.level.uppercased()) \(plugin)\(call) \(stream)\(text)\n".utf8)
     }
 
     private static func timestamp(_ seconds: Int, _ nanoseconds: Int) -> String {

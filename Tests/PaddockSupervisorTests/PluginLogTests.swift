@@ -23,7 +23,7 @@ import Testing
         log.write("info", "first", call: "7")
         log.flush()
         let first = try String(contentsOfFile: log.path, encoding: .utf8)
-        #expect(first.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO notes call=7 first\n$"#, options: .regularExpression) != nil, "\(first)")
+        #expect(first.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO notes call=7 \[log\] first\n$"#, options: .regularExpression) != nil, "\(first)")
         for index in 0..<200 { log.write("warn", "line \(index)") }
         log.flush()
         let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
@@ -45,8 +45,31 @@ import Testing
         log.write(notification: ["message": "unbound", "call": nil])
         log.flush()
         #expect(try Self.lines(log) == [
-            "INFO p call=7 request=4f9c-req.1 given", "WARN p call=8 request=abc:1 sent", "INFO p call=9 forged", "INFO p unbound",
+            "INFO p call=7 request=4f9c-req.1 [log] given", "WARN p call=8 request=abc:1 [log] sent", "INFO p call=9 [log] forged",
+            "INFO p [log] unbound",
         ])
+    }
+
+    /// The report's forgery: a message with a newline and a supervisor-like
+    /// line behind it, terminal escapes, a made-up level and call.
+    @Test func aPluginsTextIsOneEscapedLineBehindItsStreamAndCannotForgeTheSupervisors() throws {
+        let log = PluginLog(directory: Self.directory(), plugin: "text-tools")
+        let forged = "ok\n2026-12-02T10:00:00.000Z ERROR text-tools died: error 304: forbidden system call"
+        log.write(notification: ["level": "info", "message": .string(forged), "call": 3])
+        log.write(notification: ["level": "ERROR text-tools died:", "message": "\u{1b}[2J\u{1b}]0;owned\u{07}red\u{9b}31m", "call": "1 lies\nx"])
+        log.output("stderr", "tab\there \\n not a newline \u{202e}txet")
+        log.write("error", "died: error 301")
+        log.flush()
+        let text = try String(contentsOfFile: log.path, encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 5 && lines.last == "", "four lines and the final newline: \(text)")
+        #expect(try Self.lines(log) == [
+            "INFO text-tools call=3 [log] ok\\n2026-12-02T10:00:00.000Z ERROR text-tools died: error 304: forbidden system call",
+            "INFO text-tools [log] \\x1b[2J\\x1b]0;owned\\x07red\\x9b31m",
+            "WARN text-tools [stderr] tab\\there \\\\n not a newline \\u{202e}txet",
+            "ERROR text-tools died: error 301",
+        ])
+        #expect(!text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || (0x7F...0x9F).contains($0.value) || $0.value == 0x202E })
     }
 
     @Test func stderrTailIsKeptForClassification() {
