@@ -56,6 +56,52 @@ public enum FileSystem {
         return PaddockError(.fileLimitExceeded, "cannot read \(path): \(reason)", underlying: Errno(rawValue: errno))
     }
 
+    /// Opens the regular file at `relative` inside `directory` for reading,
+    /// following no symbolic link below `directory`: a plugin's folder is
+    /// its author's, and a link in it could name any file of the host (the
+    /// caller may be root). A FIFO or device is not opened for reading, so
+    /// it cannot block.
+    /// - Returns: the open descriptor (the caller closes it), or nil when
+    ///   nothing is there.
+    /// - Throws: 102 for a symbolic link or anything but a regular file (the
+    ///   message names `relative` only, never what a link points to); 302
+    ///   when it cannot be opened.
+    public static func openInside(_ directory: String, _ relative: String) throws(PaddockError) -> Int32? {
+        let components = relative.split(separator: "/").filter { $0 != "." }
+        guard let last = components.last, !components.contains("..") else {
+            throw PaddockError(.wrongFormat, "'\(relative)' must be a path inside the plugin directory")
+        }
+        var parent = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard parent >= 0 else { throw failure(directory) }
+        defer { close(parent) }
+        for component in components.dropLast() {
+            let next = openat(parent, String(component), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard next >= 0 else { return try refusal(relative) }
+            close(parent)
+            parent = next
+        }
+        let fd = openat(parent, String(last), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { return try refusal(relative) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw PaddockError(.wrongFormat, "'\(relative)' in the plugin directory is not a regular file")
+        }
+        return fd
+    }
+
+    /// Why `openat` failed under ``openInside(_:_:)``: nil for nothing there.
+    private static func refusal(_ relative: String) throws(PaddockError) -> Int32? {
+        switch errno {
+        case ENOENT: return nil
+        case ELOOP:
+            throw PaddockError(
+                .wrongFormat, "'\(relative)' in the plugin directory is or passes through a symbolic link; a plugin's files must be in its folder")
+        case ENOTDIR: throw PaddockError(.wrongFormat, "'\(relative)' passes through something that is not a directory")
+        default: throw failure(relative)
+        }
+    }
+
     /// The names in a directory, without `.` and `..`.
     /// - Throws: ``PaddockError`` 302 when it cannot be read.
     public static func directoryEntries(_ path: String) throws(PaddockError) -> [String] {

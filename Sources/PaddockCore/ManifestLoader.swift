@@ -1,3 +1,4 @@
+import Glibc
 
 /// Reads, decodes and validates a plugin's `manifest.yaml`.
 public struct ManifestLoader: Sendable {
@@ -17,20 +18,17 @@ public struct ManifestLoader: Sendable {
                 error: PaddockError(.configurationMissing, "plugin directory '\(directory)' does not exist")
             )
         }
-        let file = FileSystem.join(directory, Self.fileName)
-        switch FileSystem.kind(of: file) {
-        case nil:
-            return ManifestReport(error: PaddockError(.configurationMissing, "'\(directory)' has no \(Self.fileName)"))
-        case .directory, .other:
-            // A FIFO or device would block or never end: read regular files only.
-            return ManifestReport(error: PaddockError(.wrongFormat, "'\(file)' is not a regular file"))
-        case .regular:
-            do {
-                // One byte past the limit is enough to know the file is too large.
-                return load(yaml: try FileSystem.read(file, limit: parser.maximumBytes + 1), directory: directory)
-            } catch {
-                return ManifestReport(error: error)
+        // Opened without following a link: the folder is the plugin author's.
+        do {
+            guard let fd = try FileSystem.openInside(directory, Self.fileName) else {
+                return ManifestReport(error: PaddockError(.configurationMissing, "'\(directory)' has no \(Self.fileName)"))
             }
+            defer { close(fd) }
+            // One byte past the limit is enough to know the file is too large.
+            let bytes = try FileSystem.read(descriptor: fd, limit: parser.maximumBytes + 1, name: Self.fileName)
+            return load(yaml: bytes, directory: directory)
+        } catch {
+            return ManifestReport(error: error)
         }
     }
 

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The seed's rules over a whole decoded manifest: forbidden combinations,
 /// one provider per section, endpoint methods covered by
 /// `permission.endpoints`, declared files present, unique names.
@@ -184,8 +186,14 @@ struct ManifestValidator {
                 field.problem(.wrongFormat, "'\(path)' must be a path inside the plugin directory")
                 continue
             }
-            if FileSystem.kind(of: FileSystem.join(directory, path)) != .regular {
-                field.problem(.dependencyUnavailable, "declared file '\(path)' does not exist in the plugin directory")
+            do {
+                guard let fd = try FileSystem.openInside(directory, path) else {
+                    field.problem(.dependencyUnavailable, "declared file '\(path)' does not exist in the plugin directory")
+                    continue
+                }
+                close(fd)
+            } catch {
+                field.problem(error.code, "declared file \(error.message)")
             }
         }
     }
