@@ -44,7 +44,8 @@ extension Gateway {
         return Self.endpointResponse(answer)
     }
 
-    /// The plugin's `{"status", "headers", "body": base64}` as an HTTP response.
+    /// The plugin's `{"status", "headers", "body": base64}` as an HTTP
+    /// response, with only the headers ``EndpointHeaders`` allows.
     static func endpointResponse(_ answer: JSONValue) -> Response {
         var status = HTTPResponse.Status.ok
         if case .int(let code)? = answer["status"], (200...599).contains(code) { status = .init(code: code) }
@@ -52,7 +53,7 @@ extension Gateway {
         if case .object(let fields)? = answer["headers"] {
             for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
                 guard let fieldName = HTTPField.Name(name), let text = value.stringValue,
-                    fieldName != .contentLength, fieldName != .transferEncoding, fieldName != .connection
+                    EndpointHeaders.allows(fieldName, value: text, status: status.code)
                 else { continue }
                 headers.append(HTTPField(name: fieldName, value: text))
             }
