@@ -19,15 +19,21 @@ extension Gateway {
         let id = try context.parameters.require("id")
         let detail = try await supervisor.json(.plugin, PluginRequest(id).params, requestID: context.requestID)
         let locales = AcceptLanguage.locales(request.headers[.acceptLanguage])
-        var described = Self.summary(detail, locales)
-        if case .object(var object) = described {
+        guard case .object(var described) = Self.summary(detail, locales) else { return Self.json(detail) }
+        described["manifest"] = detail["manifest"]
+        if let tenant = context.caller?.tenant {
+            // A tenant sees its own numbers only: its storage, not the plugin's
+            // totals, deaths (their stderr) or what other tenants' calls cost.
+            let usage = try await supervisor.json(.storageUsage, PluginRequest(id).params, requestID: context.requestID)
+            let bytes = usage["tenants"]?.arrayValue?.first { $0["tenant"]?.stringValue == tenant }?["bytes"] ?? 0
+            described["storage"] = ["bytes": bytes, "quota": usage["quota"] ?? .null]
+        } else {
             for key in ["restarts", "last_death", "calls_served", "in_flight", "dropped_log_lines", "memory_bytes", "peak_memory_bytes",
-                        "latency_p50_ms", "latency_p99_ms", "storage", "public_endpoints", "manifest"] {
-                object[key] = detail[key]
+                        "latency_p50_ms", "latency_p99_ms", "storage", "public_endpoints"] {
+                described[key] = detail[key]
             }
-            described = .object(object)
         }
-        return Self.json(described)
+        return Self.json(.object(described))
     }
 
     /// id, version, type, label and description in the first wanted locale, state.

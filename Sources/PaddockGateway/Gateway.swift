@@ -61,8 +61,12 @@ public struct Gateway: Sendable {
             }
             return Self.json(["status": "ready"])
         }
-        router.get("/metrics") { _, _ in
-            Response(
+        router.get("/metrics") { request, context in
+            if configuration.metricsAccess != .none {
+                let keys = KeyMiddleware(authenticator: authenticator, limits: keyLimits, adminOnly: configuration.metricsAccess == .admin)
+                _ = try await keys.authenticated(request, context)
+            }
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: await metrics.exposition(supervisor: supervisor))))
         }

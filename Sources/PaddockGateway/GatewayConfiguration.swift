@@ -8,6 +8,7 @@ public import PaddockCore
 /// limits: {body: 10MiB, header_timeout: 10, idle_timeout: 60, call_timeout: 60}
 /// rate_limits: {per_key: {rate: 100, burst: 200}, per_plugin: {rate: 1000, burst: 2000}}
 /// cache: {max_bytes: 64MiB}
+/// metrics: {key: admin}   # or any, or none
 /// ```
 public struct GatewayConfiguration: Sendable {
     public struct CORS: Sendable {
@@ -38,6 +39,18 @@ public struct GatewayConfiguration: Sendable {
     public var perPlugin = Rate(rate: 2000, burst: 4000)
     /// The result cache's bound, in bytes of cached responses.
     public var cacheBytes = 64 << 20
+    /// Who may read `/metrics`: plugin ids, memory and usage are the operator's.
+    public var metricsAccess = MetricsAccess.admin
+
+    /// `metrics: {key: admin | any | none}`.
+    public enum MetricsAccess: String, Sendable {
+        /// An admin key (the default).
+        case admin
+        /// Any valid key.
+        case any
+        /// No key: for a scraper on a network only the operator reaches.
+        case none
+    }
 
     public init() {}
 
@@ -48,7 +61,14 @@ public struct GatewayConfiguration: Sendable {
         let diagnostics = YAMLDiagnostics()
         let yaml = YAMLDecoder(node: node, diagnostics: diagnostics)
         var configuration = GatewayConfiguration()
-        if yaml.expectMapping(known: ["cors", "limits", "rate_limits", "cache"]) {
+        if yaml.expectMapping(known: ["cors", "limits", "rate_limits", "cache", "metrics"]) {
+            if let metrics = yaml.optional("metrics"), metrics.expectMapping(known: ["key"]), let field = metrics.optional("key") {
+                if let access = field.text.flatMap(MetricsAccess.init(rawValue:)) {
+                    configuration.metricsAccess = access
+                } else {
+                    field.problem(.wrongFormat, "is admin, any or none")
+                }
+            }
             if let cors = yaml.optional("cors"), cors.expectMapping(known: ["origins", "methods", "headers", "max_age"]) {
                 func strings(_ key: String) -> [String]? { cors.optional(key)?.items?.compactMap(\.string) }
                 configuration.cors.origins = strings("origins") ?? []
@@ -60,7 +80,15 @@ public struct GatewayConfiguration: Sendable {
                 limits.expectMapping(known: ["body", "header_timeout", "idle_timeout", "call_timeout"])
             {
                 if let body = limits.optional("body")?.decode(ByteSize.self) { configuration.maximumBodyBytes = body.bytes }
-                func seconds(_ key: String) -> Duration? { limits.optional(key)?.double.map { .milliseconds(Int64($0 * 1000)) } }
+                func seconds(_ key: String) -> Duration? {
+                    guard let field = limits.optional(key), let seconds = field.double else { return nil }
+                    // Checked before it becomes a Duration: 1e300 seconds would trap.
+                    guard seconds > 0, seconds <= 86_400 else {
+                        field.problem(.wrongFormat, "must be more than 0 and at most 86400 seconds")
+                        return nil
+                    }
+                    return .milliseconds(Int64(seconds * 1000))
+                }
                 configuration.headerTimeout = seconds("header_timeout") ?? configuration.headerTimeout
                 configuration.idleTimeout = seconds("idle_timeout") ?? configuration.idleTimeout
                 configuration.callTimeout = seconds("call_timeout") ?? configuration.callTimeout

@@ -228,7 +228,7 @@ struct GatewayTests {
         let french = try gateway.request("GET", "/v1/plugins/weather-forecast", key: tenant, headers: ["Accept-Language": "fr-FR"])
         #expect(french.json?["label"] == "Weather Forecast" && french.json?["description"] == "Real-time weather for a city")
 
-        let metrics = try gateway.request("GET", "/metrics").text
+        let metrics = try gateway.request("GET", "/metrics", key: gateway.admin).text
         #expect(metrics.contains(#"paddock_gateway_requests_total{route="/v1/plugins/{id}/tools/{tool}",method="POST",status="200"}"#), "\(metrics)")
         #expect(metrics.contains("paddock_gateway_request_duration_seconds_bucket"))
         #expect(metrics.contains(#"paddock_gateway_plugin_calls_total{plugin="weather-forecast",kind="tool",code="0"}"#))
@@ -236,7 +236,7 @@ struct GatewayTests {
         #expect(metrics.contains(#"paddock_plugin_storage_quota_bytes{plugin="weather-forecast"} 10000000"#))
         // An uninstalled plugin's figures leave the exposition.
         #expect(try gateway.request("DELETE", "/v1/plugins/weather-forecast", key: gateway.admin).status == 200)
-        #expect(!(try gateway.request("GET", "/metrics").text.contains(#"paddock_plugin_running_state{plugin="weather-forecast"}"#)))
+        #expect(!(try gateway.request("GET", "/metrics", key: gateway.admin).text.contains(#"paddock_plugin_running_state{plugin="weather-forecast"}"#)))
         try gateway.activate("weather-forecast", settings: ["api_base=\(weather.base)", "api_key=test-key"])
 
         // The key's bucket (burst 30, half a token a second) runs dry: 429 with Retry-After.
@@ -372,6 +372,7 @@ struct NestedTenantTests {
 @Suite struct GatewayConfigurationTests {
     @Test(arguments: [
         "limits: {body: 0}", "rate_limits: {per_key: {rate: 0}}", "cors: {origin: [x]}", "limits: [1, 2]",
+        "limits: {idle_timeout: 1e300}", "limits: {call_timeout: -1}", "metrics: {key: everyone}",
     ])
     func aBadConfigurationIsACodedErrorAndNoServer(config: String) throws {
         let path = "/tmp/paddock-gateway-config-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).yaml"
