@@ -46,7 +46,11 @@ extension Gateway {
             metrics.pluginCall(plugin, kind: kind, code: 0)
             return result
         } catch {
-            metrics.pluginCall(plugin, kind: kind, code: EdgeMiddleware.gatewayError(error).error.code.rawValue)
+            let coded = EdgeMiddleware.gatewayError(error).error
+            // A plugin that is not installed is any name a client typed: one
+            // label for them all keeps the series bounded.
+            let label = coded.reason == .notInstalled ? GatewayMetrics.unknownPlugin : plugin
+            metrics.pluginCall(label, kind: kind, code: coded.code.rawValue)
             throw error
         }
     }

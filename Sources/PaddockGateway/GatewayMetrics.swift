@@ -48,6 +48,9 @@ final class GatewayMetrics: Sendable {
     }
 
     /// Counts a call to a plugin (tool or endpoint) and its outcome code (0: success).
+    /// The `plugin` label of calls to a plugin that is not installed.
+    static let unknownPlugin = "-"
+
     func pluginCall(_ plugin: String, kind: String, code: Int) {
         let key = plugin + " " + kind + " " + String(code)
         let counter = callSeries.withLock { known in

@@ -21,6 +21,13 @@ struct MetricsAccessTests {
         let admin = try gateway.request("GET", "/metrics", key: gateway.admin)
         #expect(admin.status == 200 && admin.text.contains(#"paddock_plugin_running_state{plugin="notes"} 1"#))
 
+        // Names a client makes up do not each become a series.
+        for index in 0..<30 {
+            _ = try gateway.request("POST", "/v1/plugins/made-up-\(index)/tools/x", key: acme, body: "{}")
+        }
+        let after = try gateway.request("GET", "/metrics", key: gateway.admin).text
+        #expect(!after.contains("made-up-"), "\(after)")
+
         let asTenant = try #require(try gateway.request("GET", "/v1/plugins/notes", key: acme).json)
         for key in ["restarts", "last_death", "calls_served", "memory_bytes", "latency_p50_ms", "public_endpoints"] {
             #expect(asTenant[key] == nil, "\(key): \(asTenant)")
