@@ -33,8 +33,10 @@ public actor Daemon {
 
     /// Loads every installed plugin and starts those that were active, all
     /// at once; each one that does not come back is logged (`warning`).
+    /// - Parameter safe: start none: those that were active are left
+    ///   inactive (and logged), for an operator to activate one by one.
     /// - Returns: the plugins that could not be brought back, with why.
-    public func restore() async -> [String: PaddockError] {
+    public func restore(safe: Bool = false) async -> [String: PaddockError] {
         await engine.setTenantSettings { [weak self] plugin, tenant in
             try await self?.tenantSettings(plugin, tenant) ?? [:]
         }
@@ -47,6 +49,13 @@ public actor Daemon {
             } catch {
                 failures[record.id] = error as? PaddockError ?? PaddockError(.pluginCrashed, "\(error)")
             }
+        }
+        if safe, !active.isEmpty {
+            for id in active { try? await registry.setState(id, .inactive) }
+            logger.warning(
+                "safe mode: no plugin started; these were active and are now inactive, activate each with `paddock activate ID`",
+                metadata: ["plugins": .string(active.joined(separator: ","))])
+            active = []
         }
         let engine = self.engine
         let started = await withTaskGroup(of: (String, PaddockError?).self) { group in

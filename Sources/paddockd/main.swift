@@ -28,8 +28,9 @@ var allowedRanges: [String: [String]] = [:]
 var allowedHostPorts: [String: [Int]] = [:]
 var shutdownTimeout: Duration?
 var logLevel: String?
+var safe = false
 let usage =
-    "usage: paddockd [--data DIR] [--shutdown-timeout SECONDS] [--allow-range PLUGIN=CIDR]... [--allow-host-port PLUGIN=PORT]... [--log-level LEVEL]   (data: default ./.paddock, or PADDOCK_DATA; level: trace, debug, info (default, or PADDOCK_LOG_LEVEL), notice, warning, error, critical)"
+    "usage: paddockd [--data DIR] [--shutdown-timeout SECONDS] [--allow-range PLUGIN=CIDR]... [--allow-host-port PLUGIN=PORT]... [--log-level LEVEL] [--safe]   (data: default ./.paddock, or PADDOCK_DATA; level: trace, debug, info (default, or PADDOCK_LOG_LEVEL), notice, warning, error, critical; --safe: start no plugin, leave the active ones inactive)"
 while let argument = arguments.popFirst() {
     switch argument {
     case "--data":
@@ -56,6 +57,9 @@ while let argument = arguments.popFirst() {
     case "--log-level":
         guard let value = arguments.popFirst() else { fail("--log-level needs a level") }
         logLevel = value
+    case "--safe":
+        // Recovery: no plugin starts; the active ones are left inactive.
+        safe = true
     case "--help", "-h":
         print(usage)
         exit(0)
@@ -88,8 +92,20 @@ do {
     Cgroup.removeLeftovers()
     let server = try await ControlServer.start(daemon: daemon, path: socketPath, group: MultiThreadedEventLoopGroup.singleton)
     announcer.notice("serving \(socketPath)")
+    // A daemon that keeps dying soon after it starts is in a crash loop,
+    // perhaps one a plugin causes: then it starts safe (see CrashLoopGuard).
+    let starts = CrashLoopGuard(dataDirectory: data)
+    let unclean = starts.begin()
+    if !safe, unclean >= CrashLoopGuard.limit {
+        announcer.warning("the last \(unclean) starts ended without a clean stop: starting in safe mode")
+        safe = true
+    }
     // Plugins that were active come back while the socket already answers status.
-    Task { _ = await daemon.restore() }
+    Task { [safe] in _ = await daemon.restore(safe: safe) }
+    Task {
+        try await Task.sleep(for: CrashLoopGuard.settleAfter)
+        starts.settled()
+    }
 
     // SIGTERM/SIGINT: graceful shutdown of the service group (see DaemonService).
     // Its own debug lines (each service described whole) show at trace only.
@@ -100,6 +116,7 @@ do {
         configuration: .init(
             services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: lifecycleLogger))
     try await group.run()
+    starts.settled()
     Cgroup.removeLeftovers(of: getpid())
     announcer.notice("stopped")
 } catch let error as PaddockError {

@@ -22,8 +22,8 @@ struct DaemonTests {
         }
 
         /// Starts a daemon and waits until it answers.
-        static func start(_ data: String) throws -> Background {
-            let process = try Background(DaemonTests.daemonBinary, ["--data", data])
+        static func start(_ data: String, _ options: [String] = [], errors: String? = nil) throws -> Background {
+            let process = try Background(DaemonTests.daemonBinary, ["--data", data] + options, errors: errors)
             for _ in 0..<400 {
                 if try ProcessRunner.run(PaddockCLI.binary, ["list"], environment: ["PADDOCK_DATA": data]).status == 0 { break }
                 usleep(25_000)
