@@ -69,7 +69,9 @@ extension Permission {
 
 extension Setting {
     var jsonValue: JSONValue {
-        var object: [String: JSONValue] = ["name": .string(name), "type": .string(type.rawValue), "required": .bool(required)]
+        var object: [String: JSONValue] = [
+            "name": .string(name), "type": .string(type.rawValue), "required": .bool(required), "scope": .string(scope.rawValue),
+        ]
         object["default"] = self.default
         object.describe(label, description)
         object["options"] = options.map { .array($0.map(JSONValue.string)) }

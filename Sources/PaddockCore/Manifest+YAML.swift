@@ -72,7 +72,7 @@ extension Permission: YAMLDecodable {
 
 extension Setting: YAMLDecodable {
     public init?(from yaml: YAMLDecoder) {
-        guard yaml.expectMapping(known: ["name", "type", "required", "default", "label", "description", "options"])
+        guard yaml.expectMapping(known: ["name", "type", "required", "default", "label", "description", "options", "scope"])
         else { return nil }
         let name = yaml.required("name")?.string
         let type = yaml.optional("type")?.oneOf(Kind.self) ?? .string
@@ -84,7 +84,8 @@ extension Setting: YAMLDecodable {
             default: yaml.optional("default").map { JSONValue(yaml: $0.node) },
             label: yaml.optional("label")?.decode(LocalizedText.self),
             description: yaml.optional("description")?.decode(LocalizedText.self),
-            options: yaml.optional("options")?.items?.compactMap(\.string)
+            options: yaml.optional("options")?.items?.compactMap(\.string),
+            scope: yaml.optional("scope")?.oneOf(Scope.self) ?? .operator
         )
     }
 }

@@ -8,6 +8,8 @@ public struct Setting: Hashable, Sendable, Codable {
     public var description: LocalizedText?
     /// The allowed values of a `select` setting.
     public var options: [String]?
+    /// Who may set it: the operator only (the default), or each tenant as well.
+    public var scope: Scope
 
     public init(
         name: String,
@@ -16,7 +18,8 @@ public struct Setting: Hashable, Sendable, Codable {
         default: JSONValue? = nil,
         label: LocalizedText? = nil,
         description: LocalizedText? = nil,
-        options: [String]? = nil
+        options: [String]? = nil,
+        scope: Scope = .operator
     ) {
         self.name = name
         self.type = type
@@ -25,6 +28,16 @@ public struct Setting: Hashable, Sendable, Codable {
         self.label = label
         self.description = description
         self.options = options
+        self.scope = scope
+    }
+
+    /// Who may set a setting. A tenant's value applies to that tenant's
+    /// calls only; an operator's is every tenant's unless a tenant set its own.
+    public enum Scope: String, CaseIterable, Hashable, Sendable, Codable {
+        /// The operator alone: tenants cannot set it (104) nor read its value.
+        case `operator`
+        /// Each tenant may set its own value.
+        case tenant
     }
 
     /// The type of a setting. `secret` is a string that is stored encrypted

@@ -50,7 +50,10 @@ extension Gateway {
     /// `activate`, `deactivate` or `uninstall` (never forced: a plugin with calls in flight stays).
     func lifecycle(_ method: ControlMethod, _ context: GatewayContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        defer { catalog.forget(id) }
+        defer {
+            catalog.forget(id)
+            cache.forget(plugin: id)
+        }
         return try await relay(method, method == .uninstall ? UninstallRequest(id: id).params : PluginRequest(id).params, context)
     }
 
@@ -62,7 +65,10 @@ extension Gateway {
         var request = SettingsRequest(id: id)
         if case .object(let settings)? = body["settings"] { request.set = settings }
         if case .bool(let open)? = body["public_endpoints"] { request.publicEndpoints = open }
-        defer { catalog.forget(id) }
+        defer {
+            catalog.forget(id)
+            cache.forget(plugin: id)
+        }
         return try await relay(.settings, request.params, context)
     }
 }

@@ -15,7 +15,10 @@ extension Gateway {
             let body = try await jsonBody(request)
             if case .object(let values) = body["settings"] ?? body { settings.set = values }
         }
-        return try await relay(.settings, settings.params, context)
+        let answer = try await relay(.settings, settings.params, context)
+        // Results cached for the tenant were made with its old settings.
+        if set { cache.forget(plugin: id, tenant: tenant) }
+        return answer
     }
 
     /// `{"credentials"?: {...}}` to test those, else the tenant's stored ones:

@@ -23,7 +23,7 @@ extension Gateway {
             return stream(call, plugin: id)
         }
         let ttl = try await catalog.cacheTTL(id, tool: tool)
-        let key = "\(tenant ?? "")\u{0}\(id)\u{0}\(tool)\u{0}\(arguments.jsonText)"
+        let key = ResultCache.key(tenant: tenant, plugin: id, tool: tool, arguments: arguments)
         if ttl != nil, let cached = cache.get(key) {
             metrics.pluginCall(id, kind: "tool", code: 0)
             return Self.raw(cached, headers: [.paddockCache: "hit"])

@@ -1,3 +1,4 @@
+import PaddockCore
 import Synchronization
 
 /// Tool results by (tenant, plugin, tool, parameters), each for its tool's
@@ -35,6 +36,26 @@ final class ResultCache: Sendable {
             entry.used = state.clock
             state.entries[key] = entry
             return entry.value
+        }
+    }
+
+    /// The key of a call's result: (tenant, plugin, tool, parameters).
+    static func key(tenant: String?, plugin: String, tool: String, arguments: JSONValue) -> String {
+        "\(tenant ?? "")\u{0}\(plugin)\u{0}\(tool)\u{0}\(arguments.jsonText)"
+    }
+
+    /// Drops the plugin's results, for one tenant or (nil) for all: its
+    /// settings changed, so a result may no longer be what a call would give.
+    func forget(plugin: String, tenant: String? = nil) {
+        let prefix = tenant.map { "\($0)\u{0}\(plugin)\u{0}" }
+        let infix = "\u{0}\(plugin)\u{0}"
+        state.withLock { state in
+            for (key, entry) in state.entries {
+                let matches = if let prefix { key.hasPrefix(prefix) } else { key.drop { $0 != "\u{0}" }.hasPrefix(infix) }
+                guard matches else { continue }
+                state.entries[key] = nil
+                state.bytes -= key.utf8.count + entry.value.count
+            }
         }
     }
 

@@ -33,17 +33,28 @@ extension Daemon {
     }
 
     /// `credentials.test {"id", "tenant"?, "credentials"?}`: the seed's "test
-    /// connection" with the given credentials, or the stored ones.
+    /// connection" with the given credentials, or the stored ones. For a
+    /// tenant, what it gives counts as its own values (only settings it may
+    /// set), so stored operator secrets are never tried with a destination
+    /// the tenant supplied (see ``SettingOwnership``).
     func testCredentials(_ request: CredentialsTestRequest) async throws -> [UInt8] {
         let id = request.id
-        let scope = try await scope(id, request.tenant)
-        let stored = try await registry.settings(id, tenant: scope?.tenant)
-        let secrets = Set(try await engine.manifest(id).settings.filter { $0.type == .secret }.map(\.name))
-        let credentials: JSONValue =
-            if let given = request.credentials { .object(given) }
-            else if case .object(let values) = stored { .object(values.filter { secrets.contains($0.key) }) }
-            else { [:] }
-        return try await engine.validateCredentials(id, credentials: credentials, scope: scope)
+        let manifest = try await engine.manifest(id)
+        let secrets = Set(manifest.settings.filter { $0.type == .secret }.map(\.name))
+        guard let tenant = request.tenant else {
+            // The operator's own test: what it gave, or its stored secrets.
+            let stored = try await registry.settings(id)
+            let credentials: JSONValue =
+                if let given = request.credentials { .object(given) }
+                else if case .object(let values) = stored { .object(values.filter { secrets.contains($0.key) }) }
+                else { [:] }
+            return try await engine.validateCredentials(id, credentials: credentials, scope: nil)
+        }
+        let given = request.credentials ?? [:]
+        try SettingOwnership.checkTenantMaySet(given.keys, manifest: manifest)
+        let settings = try await tenantSettings(id, tenant, supplied: given)
+        let credentials: JSONValue = if case .object(let values) = settings { .object(values.filter { secrets.contains($0.key) }) } else { [:] }
+        return try await engine.validateCredentials(id, credentials: credentials, scope: CallScope(tenant: tenant, settings: settings))
     }
 
     /// `metrics`: per installed plugin, the figures the gateway exports.

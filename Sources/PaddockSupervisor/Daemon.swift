@@ -153,18 +153,24 @@ public actor Daemon {
         let id = request.id
         guard let record = try await registry.record(id) else { throw Self.notInstalled(id) }
         let tenant = request.tenant
+        let manifest = try ManifestLoader().manifest(in: record.directory)
         if let values = request.set {
-            let manifest = try ManifestLoader().manifest(in: record.directory)
+            if tenant != nil { try SettingOwnership.checkTenantMaySet(values.keys, manifest: manifest) }
             try await registry.setSettings(id, values, manifest: manifest, tenant: tenant)
             if tenant == nil { try await engine.setSettings(id, try await registry.settings(id)) }
         }
         if let open = request.publicEndpoints { try await registry.setPublicEndpoints(id, open) }
-        return try await registry.publicSettings(id, tenant: tenant)
+        guard let tenant else { return try await registry.publicSettings(id) }
+        let layers = try await registry.settingLayers(id, tenant: tenant)
+        return SettingOwnership.tenantView(operator: layers.operator, tenant: layers.tenant, manifest: manifest, mask: Registry.mask)
     }
 
-    /// A tenant's view of a plugin's settings, for nested calls made for it.
-    func tenantSettings(_ plugin: String, _ tenant: String) async throws -> JSONValue {
-        try await registry.settings(plugin, tenant: tenant)
+    /// The settings a call made for `tenant` runs with (see ``SettingOwnership``).
+    func tenantSettings(_ plugin: String, _ tenant: String, supplied: [String: JSONValue] = [:]) async throws -> JSONValue {
+        let layers = try await registry.settingLayers(plugin, tenant: tenant)
+        return .object(SettingOwnership.effective(
+            operator: layers.operator, tenant: layers.tenant.merging(supplied) { _, given in given },
+            manifest: try await engine.manifest(plugin)))
     }
 
     /// `list`: every installed plugin with its live state.
@@ -221,7 +227,7 @@ public actor Daemon {
     /// The scope of a call made for `tenant`, with the tenant's settings.
     func scope(_ id: String, _ tenant: String?) async throws -> CallScope? {
         guard let tenant else { return nil }
-        return CallScope(tenant: tenant, settings: try await registry.settings(id, tenant: tenant))
+        return CallScope(tenant: tenant, settings: try await tenantSettings(id, tenant))
     }
 
     /// `logs {"id", "tail"?}`: the last lines of the plugin's log.

@@ -140,25 +140,30 @@ public final class Registry: Sendable {
         }
     }
 
-    /// The settings as the plugin gets them (for a tenant: the plugin's,
-    /// overridden by the tenant's), secrets decrypted.
-    public func settings(_ id: String, tenant: String? = nil) async throws -> JSONValue {
-        try await loadSettings(id, tenant: tenant, reveal: true)
+    /// The plugin's own settings (the operator's), secrets decrypted.
+    public func settings(_ id: String) async throws -> JSONValue {
+        .object(try await values(id, tenant: nil, reveal: true))
     }
 
-    /// The settings as an operator may see them: secrets masked.
-    public func publicSettings(_ id: String, tenant: String? = nil) async throws -> JSONValue {
-        try await loadSettings(id, tenant: tenant, reveal: false)
+    /// The plugin's own settings as an operator may see them: secrets masked.
+    public func publicSettings(_ id: String) async throws -> JSONValue {
+        .object(try await values(id, tenant: nil, reveal: false))
     }
 
-    private func loadSettings(_ id: String, tenant: String?, reveal: Bool) async throws -> JSONValue {
+    /// The operator's values and one tenant's, apart, secrets decrypted:
+    /// ``SettingOwnership`` decides what a call made for the tenant gets.
+    func settingLayers(_ id: String, tenant: String) async throws -> (operator: [String: JSONValue], tenant: [String: JSONValue]) {
+        (try await values(id, tenant: nil, reveal: true), try await values(id, tenant: tenant, reveal: true))
+    }
+
+    /// The operator's values (`tenant` nil) or one tenant's.
+    private func values(_ id: String, tenant: String?, reveal: Bool) async throws -> [String: JSONValue] {
         let rows = try await owner.run { database in
-            var rows = try database.query("SELECT name, value, secret FROM settings WHERE plugin = ?", [.text(id)])
             if let tenant {
-                rows += try database.query(
+                return try database.query(
                     "SELECT name, value, secret FROM tenant_settings WHERE plugin = ? AND tenant = ?", [.text(id), .text(tenant)])
             }
-            return rows
+            return try database.query("SELECT name, value, secret FROM settings WHERE plugin = ?", [.text(id)])
         }
         // Decrypting and parsing are the caller's work: the owner's thread only queries.
         var values: [String: JSONValue] = [:]
@@ -170,7 +175,7 @@ public final class Registry: Sendable {
                 values[name] = try JSONValue(parsing: Array(stored.utf8))
             }
         }
-        return .object(values)
+        return values
     }
 
     /// The raw stored value, for tests that check secrets are not stored in clear.
