@@ -22,7 +22,7 @@ BWRAP      := /usr/bin/bwrap --unshare-all $(BWRAP_VIEW)
 # schemathesis (from PyPI) for the API conformance run, in a venv of its own.
 VENV       := .build/api-venv
 
-.PHONY: deps build test api-test run demo bench lint clean
+.PHONY: deps build test api-test run demo bench fuzz lint clean
 
 ## deps: install the system libraries (idempotent, silent when present)
 deps:
@@ -132,6 +132,28 @@ bench: deps
 		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light gunicorn python3-flask >/dev/null 2>&1; }
 	@for product in paddock paddockd paddock-gateway bench-echo-server; do $(SWIFT) build -c release --product $$product >/dev/null || exit 1; done
 	@Tests/bench/gateway.sh $(RELEASE)
+
+## fuzz: libFuzzer, coverage-guided, under the address sanitizer, on the
+## parsers and decoders of untrusted input (json, frame, manifest, profile,
+## parameters: Sources/PaddockFuzz), FUZZ_SECONDS each (default 120; the
+## acceptance run is 600). Starts from the committed corpus in Tests/fuzz;
+## what it learns stays in .build-fuzz/corpus. A crash stops the run with
+## the input in .build-fuzz/crashes: copy it to Tests/fuzz/TARGET/crash-NAME,
+## where the tests replay it from then on.
+FUZZ_SECONDS ?= 120
+FUZZ_TARGETS ?= json frame manifest profile parameters
+fuzz: deps
+	$(SWIFT) build --scratch-path .build-fuzz --product paddock-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+	@mkdir -p .build-fuzz/crashes
+	@for target in $(FUZZ_TARGETS); do \
+		mkdir -p .build-fuzz/corpus/$$target; \
+		echo "== fuzz $$target: $(FUZZ_SECONDS) s"; \
+		PADDOCK_FUZZ_TARGET=$$target .build-fuzz/debug/paddock-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+			-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=.build-fuzz/crashes/$$target- \
+			.build-fuzz/corpus/$$target Tests/fuzz/$$target 2>.build-fuzz/$$target.log \
+			|| { tail -n 40 .build-fuzz/$$target.log; echo "make fuzz: $$target crashed; the input is in .build-fuzz/crashes" >&2; exit 1; }; \
+		grep -E "^stat::(number_of_executed_units|peak_rss_mb|new_units_added)" .build-fuzz/$$target.log; \
+	done
 
 ## lint: swift-format in lint mode
 lint:

@@ -156,6 +156,15 @@ let package = Package(
         // The bare Hummingbird echo that `make bench` measures the gateway against.
         .executableTarget(name: "bench-echo-server", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(name: "paddock", dependencies: ["PaddockCLI"]),
+        // The fuzz targets (`make fuzz`): the parsers and decoders of untrusted input, and a libFuzzer harness over them.
+        .target(
+            name: "PaddockFuzz",
+            dependencies: [
+                "PaddockCore", "PaddockRPC", "PaddockSandbox",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(name: "paddock-fuzz", dependencies: ["PaddockFuzz"]),
 
         // Fixtures, fuzzing and process helpers shared by the test targets.
         .target(name: "PaddockTestSupport", dependencies: ["PaddockCore"], path: "Tests/PaddockTestSupport"),
@@ -191,6 +200,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CSeccomp", "CYAML", "CSQLite"]),
+        .testTarget(name: "PaddockFuzzTests", dependencies: ["PaddockFuzz"]),
         .testTarget(name: "PaddockCLITests", dependencies: ["PaddockCore", "PaddockSandbox", "PaddockCLI", "PaddockTestSupport", "paddock"]),
         .testTarget(
             name: "PaddockSandboxTests",
