@@ -143,7 +143,7 @@ bench: deps
 FUZZ_SECONDS ?= 120
 FUZZ_TARGETS ?= json frame manifest profile parameters
 fuzz: deps
-	$(SWIFT) build --scratch-path .build-fuzz --product paddock-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+	$(SWIFT) build --scratch-path .build-fuzz --product paddock-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
 	@mkdir -p .build-fuzz/crashes
 	@for target in $(FUZZ_TARGETS); do \
 		mkdir -p .build-fuzz/corpus/$$target; \

@@ -3,11 +3,32 @@ import Foundation
 import PaddockControl
 import PaddockCore
 
-/// `paddock storage usage|check ID`.
+/// `paddock storage usage|check|quota ID`.
 struct StorageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "storage", abstract: "Inspect a plugin's storage.",
-        subcommands: [StorageUsageCommand.self, StorageCheckCommand.self])
+        subcommands: [StorageUsageCommand.self, StorageCheckCommand.self, StorageQuotaCommand.self])
+}
+
+/// `paddock storage quota ID --tenant T --bytes SIZE | --unset`.
+struct StorageQuotaCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quota", abstract: "Set (or unset) an operator's quota for one tenant of a plugin, within the plugin's own.")
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "The plugin's id.") var id: String
+    @Option(help: "The tenant.") var tenant: String
+    @Option(help: "The tenant's quota: bytes or a size such as 512KiB.") var bytes: String?
+    @Flag(help: "Remove the tenant's quota (the plugin's own still applies).") var unset = false
+
+    func validate() throws {
+        guard (bytes == nil) != !unset else { throw ValidationError("give --bytes SIZE or --unset") }
+    }
+
+    func run() async throws {
+        let size = try bytes.map { text throws(PaddockError) in try ByteSize(parsing: text).bytes }
+        let usage = try await daemon.call(.storageQuota, StorageQuotaRequest(id: id, tenant: tenant, bytes: size).params)
+        print(usage.jsonText)
+    }
 }
 
 struct StorageUsageCommand: AsyncParsableCommand {
@@ -21,8 +42,8 @@ struct StorageUsageCommand: AsyncParsableCommand {
         let usage = try await daemon.call(.storageUsage, PluginRequest(id).params)
         guard !json else { return print(usage.jsonText) }
         print("\(id): \(Table.cell(usage["bytes"])) of \(Table.cell(usage["quota"])) bytes")
-        guard case .array(let tenants)? = usage["tenants"], tenants.count > 1 else { return }
-        print(Table.render(["TENANT", "BYTES"], tenants.map { [Table.cell($0["tenant"]), Table.cell($0["bytes"])] }))
+        guard case .array(let tenants)? = usage["tenants"], tenants.count > 1 || tenants.contains(where: { $0["quota"] != nil }) else { return }
+        print(Table.render(["TENANT", "BYTES", "TENANT QUOTA"], tenants.map { [Table.cell($0["tenant"]), Table.cell($0["bytes"]), Table.cell($0["quota"])] }))
     }
 }
 

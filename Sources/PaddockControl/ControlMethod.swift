@@ -22,6 +22,8 @@ public enum ControlMethod: String, CaseIterable, Sendable {
     case storageUsage = "storage.usage"
     /// ``PluginRequest``: recorded usage against usage recomputed from the data.
     case storageCheck = "storage.check"
+    /// ``StorageQuotaRequest``: an operator's quota for one tenant of a plugin.
+    case storageQuota = "storage.quota"
     /// ``AuditRequest``: denied host calls.
     case audit
     /// ``PluginRequest``: the whole description (``PluginDescription``).

@@ -113,6 +113,33 @@ public struct SettingsRequest: ControlRequest {
     }
 }
 
+/// `storage.quota {"id", "tenant", "bytes": N or null}`: the operator's
+/// quota for one tenant of a plugin (within the plugin's own); null removes it.
+public struct StorageQuotaRequest: ControlRequest {
+    public var id: String
+    public var tenant: String
+    public var bytes: Int?
+
+    public init(id: String, tenant: String, bytes: Int?) {
+        self.id = id
+        self.tenant = tenant
+        self.bytes = bytes
+    }
+
+    public init(params: JSONValue) throws(PaddockError) {
+        id = try params.required("id")
+        guard let tenant = try params.tenant() else {
+            throw PaddockError(.configurationMissing, "the parameter 'tenant' is missing", field: "tenant")
+        }
+        self.tenant = tenant
+        bytes = params["bytes"] == nil || params["bytes"] == .null ? nil : try params.integer("bytes", in: 0...(1 << 53))
+    }
+
+    public var params: JSONValue {
+        ["id": .string(id), "tenant": .string(tenant), "bytes": bytes.map(JSONValue.int) ?? .null]
+    }
+}
+
 /// `status {"id"?}`: one plugin's status, or every plugin's.
 public struct StatusRequest: ControlRequest {
     public var id: String?

@@ -24,14 +24,19 @@ public struct GatewayError: HTTPResponseError, Sendable {
         case .storageQuotaExceeded: status = .init(code: 507, reasonPhrase: "Insufficient Storage")
         case .rateLimited:
             status = .tooManyRequests
-            retryAfter = Int(error.details["retry_after"] ?? "") ?? 1
+            retryAfter = Self.retryAfter(error)
         case .pluginUnavailable where error.reason == .notInstalled:
             status = .notFound
         case .pluginUnavailable:
             status = .serviceUnavailable
-            retryAfter = Int(error.details["retry_after"] ?? "") ?? 1
+            retryAfter = Self.retryAfter(error)
         default: status = .serviceUnavailable  // 301–305: the plugin died
         }
+    }
+
+    /// `details.retry_after` in whole seconds, 1 to 3600 whatever a plugin put there.
+    static func retryAfter(_ error: PaddockError) -> Int {
+        min(max(Int(error.details["retry_after"] ?? "") ?? 1, 1), 3600)
     }
 
     /// An error with a status of its own (401, 404, 405, 413).

@@ -237,12 +237,60 @@ public final class PluginStore {
                 .first?.first?.integer ?? 0)
     }
 
+    /// The operator's quota for the namespace's tenant, if it set one.
+    public func tenantQuota(_ namespace: Namespace) throws(PaddockError) -> Int? {
+        try database.query(
+            "SELECT bytes FROM storage_tenant_quotas WHERE plugin = ? AND tenant = ?", [.text(namespace.plugin), .text(namespace.tenant)]
+        ).first?.first?.integer.map(Int.init)
+    }
+
+    /// The tenant quotas the operator set for `plugin`, by tenant.
+    public func tenantQuotas(plugin: String) throws(PaddockError) -> [String: Int] {
+        var quotas: [String: Int] = [:]
+        for row in try database.query("SELECT tenant, bytes FROM storage_tenant_quotas WHERE plugin = ?", [.text(plugin)]) {
+            if let tenant = row[0].text, let bytes = row[1].integer { quotas[tenant] = Int(bytes) }
+        }
+        return quotas
+    }
+
+    /// Sets (or with nil removes) the operator's quota for one tenant: that
+    /// tenant's bytes stay within it as well as within the plugin's quota.
+    /// Lowering it below what the tenant stores refuses growth, never data.
+    /// - Throws: 102 for bytes below 0 or above ``maximumSize``.
+    public func setTenantQuota(_ namespace: Namespace, bytes: Int?) throws(PaddockError) {
+        guard let bytes else {
+            try database.query(
+                "DELETE FROM storage_tenant_quotas WHERE plugin = ? AND tenant = ?", [.text(namespace.plugin), .text(namespace.tenant)])
+            return
+        }
+        guard (0...Self.maximumSize).contains(bytes) else {
+            throw PaddockError(.wrongFormat, "a tenant quota is 0 to \(Self.maximumSize) bytes, not \(bytes)", field: "bytes")
+        }
+        try database.query(
+            """
+            INSERT INTO storage_tenant_quotas (plugin, tenant, bytes) VALUES (?, ?, ?)
+            ON CONFLICT (plugin, tenant) DO UPDATE SET bytes = excluded.bytes
+            """, [.text(namespace.plugin), .text(namespace.tenant), .integer(Int64(bytes))])
+    }
+
     /// Adds `delta` bytes to the namespace's usage; call it inside the
     /// transaction that changes the data. The quota bounds the plugin's
-    /// usage over all its tenants, so inventing tenants gains no space.
+    /// usage over all its tenants, so inventing tenants gains no space; a
+    /// tenant quota the operator set bounds that tenant's part as well.
     /// - Throws: 205 when a growth would pass `quota`; shrinking always succeeds.
     func charge(_ namespace: Namespace, _ delta: Int, quota: Int) throws(PaddockError) {
         guard delta != 0 else { return }
+        if delta > 0, let tenantQuota = try tenantQuota(namespace) {
+            let current = try usage(namespace)
+            let (total, overflow) = current.addingReportingOverflow(delta)
+            if overflow || total > tenantQuota {
+                throw PaddockError(
+                    .storageQuotaExceeded,
+                    "\(namespace) needs \(delta) more bytes; it uses \(current) of the \(ByteSize(bytes: tenantQuota)) its operator allows this tenant; nothing was written",
+                    field: "quota.tenant",
+                    details: ["quota": String(tenantQuota), "usage": String(current), "needed": String(delta), "tenant": namespace.tenant])
+            }
+        }
         if delta > 0 {
             let current = try usage(plugin: namespace.plugin)
             let (total, overflow) = current.addingReportingOverflow(delta)

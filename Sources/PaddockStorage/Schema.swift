@@ -120,5 +120,14 @@ public enum Schema {
         DROP TABLE audit_log;
         CREATE INDEX audit_events_by_plugin ON audit_events (plugin, id);
         """,
+        // 5: an operator's quota for one tenant of a plugin, within the plugin's own.
+        """
+        CREATE TABLE storage_tenant_quotas (
+            plugin TEXT NOT NULL,
+            tenant TEXT NOT NULL,
+            bytes INTEGER NOT NULL CHECK (bytes >= 0),
+            PRIMARY KEY (plugin, tenant)
+        ) WITHOUT ROWID;
+        """,
     ]
 }

@@ -168,6 +168,7 @@ public enum ControlServer {
         case .logs: return try await daemon.logs(LogsRequest(params: params)).jsonBytes
         case .storageUsage: return try await daemon.storageUsage(PluginRequest(params: params)).jsonBytes
         case .storageCheck: return try await daemon.storageCheck(PluginRequest(params: params)).jsonBytes
+        case .storageQuota: return try await daemon.storageQuota(StorageQuotaRequest(params: params)).jsonBytes
         case .audit: return try await daemon.audit(AuditRequest(params: params)).jsonBytes
         case .plugin: return try await daemon.plugin(PluginRequest(params: params)).jsonBytes
         case .metrics: return try await daemon.metrics().jsonBytes

@@ -243,11 +243,24 @@ public actor Daemon {
     func storageUsage(_ request: PluginRequest) async throws -> JSONValue {
         let id = request.id
         let quota = try await engine.manifest(id).permission.storage.bytes
-        let usage = try await engine.storage.run { store, _ in try store.usageByTenant(plugin: id) }
-        let tenants: [JSONValue] = usage.sorted { $0.key < $1.key }.map { .object(["tenant": .string($0.key), "bytes": .int($0.value)]) }
+        let (usage, quotas) = try await engine.storage.run { store, _ in (try store.usageByTenant(plugin: id), try store.tenantQuotas(plugin: id)) }
+        let tenants: [JSONValue] = Set(usage.keys).union(quotas.keys).sorted().map { tenant in
+            var entry: [String: JSONValue] = ["tenant": .string(tenant), "bytes": .int(usage[tenant] ?? 0)]
+            entry["quota"] = quotas[tenant].map(JSONValue.int)
+            return .object(entry)
+        }
         return .object([
             "id": .string(id), "quota": .int(quota), "bytes": .int(usage.values.reduce(0, +)), "tenants": .array(tenants),
         ])
+    }
+
+    /// `storage.quota {"id", "tenant", "bytes"}`: sets or removes a tenant's
+    /// quota; answers as `storage.usage`.
+    func storageQuota(_ request: StorageQuotaRequest) async throws -> JSONValue {
+        guard try await registry.record(request.id) != nil else { throw Self.notInstalled(request.id) }
+        let namespace = PluginStore.Namespace(plugin: request.id, tenant: request.tenant)
+        try await engine.storage.run { store, _ in try store.setTenantQuota(namespace, bytes: request.bytes) }
+        return try await storageUsage(PluginRequest(request.id))
     }
 
     /// `storage.check {"id"}`: the recorded usage against the usage

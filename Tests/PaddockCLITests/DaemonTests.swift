@@ -36,6 +36,10 @@ struct DaemonTests {
         }
 
         func paddock(_ arguments: String...) throws -> ProcessRunner.Result {
+            try paddock(arguments)
+        }
+
+        func paddock(_ arguments: [String]) throws -> ProcessRunner.Result {
             try ProcessRunner.run(PaddockCLI.binary, arguments, environment: ["PADDOCK_DATA": data])
         }
 

@@ -125,4 +125,18 @@ struct StorageDaemonTests {
         #expect(try daemon.paddock("install", Self.notes).status == 0)
         #expect(try daemon.json("storage", "usage", "notes", "--json")["bytes"] == .int(0))
     }
+    @Test func anOperatorSetsAndRemovesATenantsQuota() throws {
+        let daemon = try DaemonTests.RunningDaemon()
+        #expect(try daemon.paddock("install", Self.notes).status == 0)
+        let set = try daemon.paddock("storage", "quota", "notes", "--tenant", "acme", "--bytes", "4KiB")
+        #expect(set.status == 0, "\(set.stderr)")
+        let usage = try daemon.json("storage", "usage", "notes", "--json")
+        #expect(usage["tenants"] == [["tenant": "acme", "bytes": 0, "quota": 4096]], "\(usage)")
+        for bad in [["--bytes", "-1"], ["--bytes", "99999999TiB"], []] {
+            #expect(try daemon.paddock(["storage", "quota", "notes", "--tenant", "acme"] + bad).status != 0, "\(bad)")
+        }
+        #expect(try daemon.paddock("storage", "quota", "notes", "--tenant", "Not A Tenant", "--bytes", "1").status != 0)
+        #expect(try daemon.paddock("storage", "quota", "notes", "--tenant", "acme", "--unset").status == 0)
+        #expect(try daemon.json("storage", "usage", "notes", "--json")["tenants"] == [])
+    }
 }

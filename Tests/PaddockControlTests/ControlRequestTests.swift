@@ -8,7 +8,7 @@ import Testing
     @Test func everyMethodHasItsWireName() {
         #expect(Set(ControlMethod.allCases.map(\.rawValue)) == [
             "install", "activate", "deactivate", "uninstall", "settings", "list", "status", "logs", "storage.usage",
-            "storage.check", "audit", "plugin", "metrics", "endpoint", "credentials.test", "keys.create", "keys.list",
+            "storage.check", "storage.quota", "audit", "plugin", "metrics", "endpoint", "credentials.test", "keys.create", "keys.list",
             "keys.revoke", "keys.verify", "invoke",
         ])
     }

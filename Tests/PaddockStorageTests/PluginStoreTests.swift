@@ -177,6 +177,22 @@ import Testing
         #expect(try store.set(.init(plugin: "other"), key: "k", value: Array(repeating: 1, count: 900), quota: 1000))
     }
 
+    @Test func anOperatorsTenantQuotaBoundsThatTenantWithinThePluginsQuota() throws {
+        let store = try PluginStore(path: path)
+        let acme = PluginStore.Namespace(plugin: "notes", tenant: "acme")
+        try store.setTenantQuota(acme, bytes: 400)
+        #expect(try store.tenantQuotas(plugin: "notes") == ["acme": 400])
+        #expect(try store.set(acme, key: "a", value: Array(repeating: 1, count: 300), quota: 10_000))
+        let refused = #expect(throws: PaddockError.self) { try store.set(acme, key: "b", value: Array(repeating: 1, count: 100), quota: 10_000) }
+        #expect(refused?.code == .storageQuotaExceeded && refused?.field == "quota.tenant", "\(String(describing: refused))")
+        // Other tenants have only the plugin's quota; removing acme's frees it.
+        #expect(try store.set(.init(plugin: "notes", tenant: "globex"), key: "a", value: Array(repeating: 1, count: 900), quota: 10_000))
+        try store.setTenantQuota(acme, bytes: nil)
+        #expect(try store.set(acme, key: "b", value: Array(repeating: 1, count: 100), quota: 10_000))
+        #expect(throws: PaddockError.self) { try store.setTenantQuota(acme, bytes: -1) }
+        try consistent(store, "notes")
+    }
+
     @Test func checkFindsUsageThatDoesNotMatchTheData() throws {
         let store = try PluginStore(path: path)
         try store.set(notes, key: "a", value: [1, 2, 3], quota: 1000)
