@@ -280,27 +280,15 @@ public final class PluginStore {
     /// - Throws: 205 when a growth would pass `quota`; shrinking always succeeds.
     func charge(_ namespace: Namespace, _ delta: Int, quota: Int) throws(PaddockError) {
         guard delta != 0 else { return }
-        if delta > 0, let tenantQuota = try tenantQuota(namespace) {
-            let current = try usage(namespace)
-            let (total, overflow) = current.addingReportingOverflow(delta)
-            if overflow || total > tenantQuota {
-                throw PaddockError(
-                    .storageQuotaExceeded,
-                    "\(namespace) needs \(delta) more bytes; it uses \(current) of the \(ByteSize(bytes: tenantQuota)) its operator allows this tenant; nothing was written",
-                    field: "quota.tenant",
-                    details: ["quota": String(tenantQuota), "usage": String(current), "needed": String(delta), "tenant": namespace.tenant])
-            }
-        }
         if delta > 0 {
-            let current = try usage(plugin: namespace.plugin)
-            let (total, overflow) = current.addingReportingOverflow(delta)
-            if overflow || total > quota {
-                throw PaddockError(
-                    .storageQuotaExceeded,
-                    "\(namespace) needs \(delta) more bytes; \(namespace.plugin) uses \(current) of its \(ByteSize(bytes: quota)) quota across all its tenants; nothing was written",
-                    field: "permission.storage",
-                    details: ["quota": String(quota), "usage": String(current), "needed": String(delta)])
+            if let tenantQuota = try tenantQuota(namespace) {
+                try Self.checkRoom(
+                    delta, used: try usage(namespace), limit: tenantQuota, field: "quota.tenant",
+                    "\(namespace) needs \(delta) more bytes of the \(ByteSize(bytes: tenantQuota)) its operator allows this tenant")
             }
+            try Self.checkRoom(
+                delta, used: try usage(plugin: namespace.plugin), limit: quota, field: "permission.storage",
+                "\(namespace) needs \(delta) more bytes of \(namespace.plugin)'s \(ByteSize(bytes: quota)) quota across all its tenants")
         }
         let namespaceValues: [Database.Value] = [.text(namespace.plugin), .text(namespace.tenant)]
         try database.query(
@@ -308,6 +296,15 @@ public final class PluginStore {
         if database.changes == 0 {
             try database.query("INSERT INTO storage_usage (plugin, tenant, bytes) VALUES (?, ?, ?)", namespaceValues + [.integer(Int64(delta))])
         }
+    }
+
+    /// - Throws: 205 when `used + delta` passes `limit` (or overflows), saying so after `message`.
+    private static func checkRoom(_ delta: Int, used: Int, limit: Int, field: String, _ message: String) throws(PaddockError) {
+        let (total, overflow) = used.addingReportingOverflow(delta)
+        guard overflow || total > limit else { return }
+        throw PaddockError(
+            .storageQuotaExceeded, "\(message) (\(used) used); nothing was written", field: field,
+            details: ["quota": String(limit), "usage": String(used), "needed": String(delta)])
     }
 
     /// Keys and blob names: 1 to 1024 UTF-8 bytes, no NUL.
