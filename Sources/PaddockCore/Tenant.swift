@@ -7,7 +7,9 @@ public enum Tenant {
         guard (1...64).contains(tenant.utf8.count),
             tenant.utf8.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") })
         else {
-            throw PaddockError(.wrongFormat, "a tenant is 1 to 64 of a-z, 0-9 and '-', not '\(tenant)'", field: "tenant")
+            // What was sent is shown only in part, and escaped: it may be anything a client typed.
+            let shown = String(tenant.prefix(64)).escapingControlCharacters() + (tenant.count > 64 ? "…" : "")
+            throw PaddockError(.wrongFormat, "a tenant is 1 to 64 of a-z, 0-9 and '-', not '\(shown)'", field: "tenant")
         }
     }
 }

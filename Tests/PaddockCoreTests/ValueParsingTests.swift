@@ -104,3 +104,18 @@ import Testing
         #expect(error.description == "error 205: permission.storage: quota of 1KB exceeded")
     }
 }
+
+@Suite struct TenantNameTests {
+    @Test(arguments: ["acme", "a-1", String(repeating: "z", count: 64)])
+    func validNamesPass(name: String) throws {
+        try Tenant.check(name)
+    }
+
+    @Test func aRefusedNameIsShownShortAndEscaped() {
+        let hostile = "\u{1b}[2J" + String(repeating: "A", count: 100_000)
+        let error = #expect(throws: PaddockError.self) { try Tenant.check(hostile) }
+        #expect(error?.code == .wrongFormat && error?.field == "tenant")
+        let message = error?.message ?? ""
+        #expect(message.count < 200 && !message.unicodeScalars.contains("\u{1b}") && message.contains(#"\x1b[2J"#), "\(message)")
+    }
+}
