@@ -2,9 +2,9 @@
 # Debian bookworm machine as root: `deps` installs what the build needs.
 
 SWIFT      ?= swift
-APT_PKGS   := libseccomp-dev libyaml-dev libsqlite3-dev pkg-config gcc libc6-dev python3 python3-venv curl util-linux \
+APT_PKGS   := libseccomp-dev libyaml-dev libsqlite3-dev zlib1g-dev pkg-config gcc libc6-dev python3 python3-venv curl util-linux \
               passt iproute2
-PC_MODULES := libseccomp yaml-0.1 sqlite3
+PC_MODULES := libseccomp yaml-0.1 sqlite3 zlib
 # Tools the tests run for real: a C compiler for the sandbox probe, Debian's
 # python3 (a plugin under a dropped uid cannot read a pyenv shim), setpriv;
 # pasta (passt) connects plugins with network permission, ip makes test hosts.

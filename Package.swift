@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // System libraries from Debian, linked through pkg-config. C stays here.
@@ -60,6 +61,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Plugin packages: a zip of the plugin's files with a content digest and an optional Ed25519 signature.
+        .target(
+            name: "PaddockPackage",
+            dependencies: [
+                "PaddockCore", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // SQLite through one owner thread per file (a NIOThreadPool of one).
         .target(
             name: "PaddockStorage",
@@ -92,7 +101,7 @@ let package = Package(
         .target(
             name: "PaddockSupervisor",
             dependencies: [
-                "PaddockCore", "PaddockRPC", "PaddockControl", "PaddockSandbox", "PaddockStorage", "CLinux",
+                "PaddockCore", "PaddockRPC", "PaddockControl", "PaddockSandbox", "PaddockStorage", "PaddockPackage", "CLinux",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -108,6 +117,7 @@ let package = Package(
             dependencies: [
                 "PaddockCore",
                 "PaddockControl",
+                "PaddockPackage",
                 "PaddockSandbox",
                 "PaddockSupervisor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -169,6 +179,7 @@ let package = Package(
         // Fixtures, fuzzing and process helpers shared by the test targets.
         .target(name: "PaddockTestSupport", dependencies: ["PaddockCore"], path: "Tests/PaddockTestSupport"),
         .testTarget(name: "PaddockCoreTests", dependencies: ["PaddockCore", "PaddockTestSupport"]),
+        .testTarget(name: "PackageFormatTests", dependencies: ["PaddockPackage", "PaddockCore", "PaddockTestSupport"]),
         .testTarget(name: "PaddockControlTests", dependencies: ["PaddockControl", "PaddockCore"]),
         .testTarget(
             name: "PaddockRPCTests",
