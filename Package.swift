@@ -126,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "paddockd",
             dependencies: [
-                "PaddockCore", "PaddockControl", "PaddockLogging", "PaddockSandbox", "PaddockSupervisor",
+                "PaddockCore", "PaddockControl", "PaddockLogging", "PaddockPackage", "PaddockSandbox", "PaddockSupervisor",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

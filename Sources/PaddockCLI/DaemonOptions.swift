@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PaddockControl
 import PaddockCore
+import PaddockPackage
 
 /// `--data DIR` (or `PADDOCK_DATA`, default `./.paddock`): which daemon the verb talks to.
 struct DaemonOptions: ParsableArguments {
@@ -40,13 +41,75 @@ struct DaemonOptions: ParsableArguments {
 }
 
 struct InstallCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "install", abstract: "Install a plugin directory into the daemon.")
+    static let configuration = CommandConfiguration(
+        commandName: "install",
+        abstract: "Install a plugin's package (or its folder, packed now) into the daemon, or upgrade the installed one to it.",
+        discussion: """
+            The daemon keeps its own copy: later edits of the folder change nothing. A plugin already installed is             upgraded to a higher version with no failed call; what the new version may do that the old could not is             printed, and needs --yes.
+            """)
     @OptionGroup var daemon: DaemonOptions
-    @Argument(help: "The plugin directory.") var directory: String
+    @Argument(help: "A package file (from `paddock pack`) or a plugin directory.") var path: String
+    @Flag(help: "Accept permissions the new version has and the installed one had not.") var yes = false
+    @Flag(help: "Install a lower version over a higher one.") var force = false
+    @Option(help: "Sign a packed directory with this key.") var sign: String?
 
     func run() async throws {
-        let path = URL(fileURLWithPath: directory).standardizedFileURL.path
-        print(try await daemon.call(.install, InstallRequest(path).params).jsonText)
+        let bytes: [UInt8]
+        do {
+            if FileSystem.kind(of: path) == .directory {
+                bytes = try PluginPacker(signingKey: sign).pack(path).package.bytes
+            } else {
+                bytes = try FileSystem.read(path, limit: ControlServerLimits.packageBytes + 1)
+                guard bytes.count <= ControlServerLimits.packageBytes else {
+                    throw PaddockError(.wrongFormat, "\(path) is larger than \(ByteSize(bytes: ControlServerLimits.packageBytes))")
+                }
+            }
+        } catch let error as PaddockError {
+            throw DaemonOptions.failure(error)
+        }
+        let request = InstallRequest(.package(bytes), yes: yes, force: force, stream: true)
+        do {
+            let result = try await daemon.request(.install, request.params) { chunk in
+                guard let message = (try? JSONValue(parsing: chunk))?["progress"]?["message"]?.stringValue else { return }
+                FileHandle.standardError.write(Data("\(message.escapingControlCharacters())\n".utf8))
+            }
+            print(result.jsonText)
+        } catch let error as PaddockError where error.reason == .permissionsWidened {
+            let lines = error.details.filter { $0.key.hasPrefix("widened.") }.sorted { $0.key < $1.key }.map(\.value)
+            var text = "error 104: \(error.details["to"] ?? "the new version") may do what \(error.details["from"] ?? "the installed one") may not:\n"
+            for line in lines { text += "  + \(line)\n" }
+            text += "install again with --yes to accept\n"
+            FileHandle.standardError.write(Data(text.utf8))
+            throw ExitCode.failure
+        } catch let error as PaddockError {
+            throw DaemonOptions.failure(error)
+        }
+    }
+}
+
+/// How large a package the CLI sends to the daemon.
+enum ControlServerLimits {
+    static let packageBytes = 96 << 20
+}
+
+struct RollbackCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback", abstract: "Switch a plugin back to the version installed before the current one, with no failed call.")
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "The plugin's id.") var id: String
+
+    func run() async throws {
+        print(try await daemon.call(.rollback, PluginRequest(id).params).jsonText)
+    }
+}
+
+struct VersionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "versions", abstract: "The installed versions of a plugin (current and previous).")
+    @OptionGroup var daemon: DaemonOptions
+    @Argument(help: "The plugin's id.") var id: String
+
+    func run() async throws {
+        print(try await daemon.call(.versions, PluginRequest(id).params).jsonText)
     }
 }
 

@@ -2,12 +2,33 @@ import ArgumentParser
 import Foundation
 import PaddockControl
 import PaddockCore
+import PaddockPackage
 
 /// `paddock keys create|list|revoke`: the gateway's API keys.
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "keys", abstract: "Manage the gateway's API keys.",
-        subcommands: [CreateKeyCommand.self, ListKeysCommand.self, RevokeKeyCommand.self])
+        commandName: "keys", abstract: "Manage the gateway's API keys, and make package signing keys.",
+        subcommands: [CreateKeyCommand.self, ListKeysCommand.self, RevokeKeyCommand.self, GenerateSigningKeyCommand.self])
+}
+
+/// `paddock keys gen-signing --out DIR`: an Ed25519 key pair for `paddock pack --sign`.
+struct GenerateSigningKeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gen-signing",
+        abstract: "Write an Ed25519 key pair for signing packages: DIR/signing.key (0600) and DIR/signing.pub.",
+        discussion: "Give signing.key to `paddock pack --sign`; put signing.pub (the file or its line) in paddockd's packages.trusted_keys.")
+    @Option(help: "The folder to write the keys to (created if missing).") var out: String
+
+    func run() throws {
+        do {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let publicKey = try SigningKey.generate(in: out)
+            print(publicKey)
+            FileHandle.standardError.write(Data("wrote \(out)/signing.key (keep it secret) and \(out)/signing.pub\n".utf8))
+        } catch let error as PaddockError {
+            throw DaemonOptions.failure(error)
+        }
+    }
 }
 
 struct CreateKeyCommand: AsyncParsableCommand {

@@ -6,7 +6,8 @@ public struct PaddockCommand: AsyncParsableCommand {
         commandName: "paddock",
         abstract: "Build, check and run sandboxed Paddock plugins.",
         subcommands: [
-            ValidateCommand.self, InitCommand.self, RunCommand.self, InstallCommand.self, ActivateCommand.self,
+            ValidateCommand.self, InitCommand.self, PackCommand.self, RunCommand.self, InstallCommand.self, RollbackCommand.self,
+            VersionsCommand.self, ActivateCommand.self,
             DeactivateCommand.self, UninstallCommand.self, SettingsCommand.self, ListCommand.self, StatusCommand.self,
             InvokeCommand.self, LogsCommand.self, StorageCommand.self, AuditCommand.self, KeysCommand.self, UpCommand.self,
         ]

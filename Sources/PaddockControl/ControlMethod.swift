@@ -2,8 +2,12 @@
 /// method's name on the wire. A name not here is answered with JSON-RPC
 /// -32601 (method not found).
 public enum ControlMethod: String, CaseIterable, Sendable {
-    /// ``InstallRequest``: records and loads a plugin directory.
+    /// ``InstallRequest``: installs (or upgrades to) a copy of a plugin, from a package or a folder.
     case install
+    /// ``PluginRequest``: switches back to the copy installed before the current one.
+    case rollback
+    /// ``PluginRequest``: the installed copies of a plugin, the current one marked.
+    case versions
     /// ``PluginRequest``: the activation checks, then running.
     case activate
     /// ``PluginRequest``.

@@ -28,12 +28,59 @@ extension SingleParameterRequest {
     public var params: JSONValue { [Self.parameter: .string(value)] }
 }
 
-/// `install {"directory"}`.
-public struct InstallRequest: SingleParameterRequest {
-    public static let parameter = "directory"
-    public var directory: String
-    public var value: String { directory }
-    public init(_ directory: String) { self.directory = directory }
+/// `install {"package": base64 | "directory": path, "yes"?, "force"?, "stream"?}`:
+/// installs a copy of a plugin, from a package or from a folder (packed by
+/// paddockd as `paddock pack` would). A plugin already installed is
+/// upgraded (a higher version), or with `force` switched to a lower one;
+/// `yes` accepts permissions the new version has and the old had not.
+/// With `stream`, progress arrives as chunks `{"progress": {"stage", "message"}}`.
+public struct InstallRequest: ControlRequest {
+    public enum Source: Sendable, Equatable {
+        case package([UInt8])
+        case directory(String)
+    }
+
+    public var source: Source
+    public var yes: Bool
+    public var force: Bool
+    public var stream: Bool
+
+    public init(_ source: Source, yes: Bool = false, force: Bool = false, stream: Bool = false) {
+        self.source = source
+        self.yes = yes
+        self.force = force
+        self.stream = stream
+    }
+
+    /// A folder, installed as a copy.
+    public init(_ directory: String) {
+        self.init(.directory(directory))
+    }
+
+    public init(params: JSONValue) throws(PaddockError) {
+        if let text = params["package"]?.stringValue {
+            guard let bytes = Base64.decode(text), !bytes.isEmpty else {
+                throw PaddockError(.unparsableData, "the package is not base64", field: "package")
+            }
+            source = .package(bytes)
+        } else if params["package"] != nil {
+            throw PaddockError(.wrongFormat, "the package must be a base64 string", field: "package")
+        } else {
+            source = .directory(try params.required("directory"))
+        }
+        yes = params["yes"] == true
+        force = params["force"] == true
+        stream = params["stream"] == true
+    }
+
+    public var params: JSONValue {
+        var object: [String: JSONValue] = ["yes": .bool(yes), "force": .bool(force), "stream": .bool(stream)]
+        switch source {
+        case .package(let bytes): object["package"] = .string(Base64.encode(bytes))
+        case .directory(let path): object["directory"] = .string(path)
+        }
+        return .object(object)
+    }
 }
 
 /// `{"id"}`: the params of `activate`, `deactivate`, `plugin`,

@@ -13,6 +13,7 @@ extension PaddockError {
             case callDepth = "call_depth"
             case hostCallsInFlight = "host_calls_in_flight"
             case inUse = "in_use"
+            case permissionsWidened = "permissions_widened"
         }
 
         private let storage: Storage
@@ -45,6 +46,8 @@ extension PaddockError {
         public static let hostCallsInFlight = Reason(.hostCallsInFlight)
         /// 206: the plugin serves calls now, so it is not uninstalled without `force`.
         public static let inUse = Reason(.inUse)
+        /// 104: the new version of a plugin may do what the installed one may not; install again accepting it.
+        public static let permissionsWidened = Reason(.permissionsWidened)
     }
 
     /// The error's ``Reason``, kept in `details["reason"]` (one place, so

@@ -129,5 +129,17 @@ public enum Schema {
             PRIMARY KEY (plugin, tenant)
         ) WITHOUT ROWID;
         """,
+        // 6: the installed copies of each plugin, the current one and the one before (for rollback).
+        """
+        CREATE TABLE plugin_versions (
+            plugin TEXT NOT NULL REFERENCES plugins(id) ON DELETE CASCADE,
+            version TEXT NOT NULL,
+            directory TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            signer TEXT,
+            installed_at INTEGER NOT NULL DEFAULT (unixepoch()),
+            PRIMARY KEY (plugin, version)
+        );
+        """,
     ]
 }

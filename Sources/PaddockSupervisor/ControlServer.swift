@@ -12,6 +12,9 @@ import Synchronization
 /// connection is served only when its peer (SO_PEERCRED) is root or the
 /// daemon's own uid. Same JSON-RPC framing as plugins.
 public enum ControlServer {
+    /// The largest request a control connection takes: a package of 96 MiB in base64.
+    public static let maximumFrameSize = 128 << 20
+
     /// Binds the socket and serves `daemon` on it.
     /// - Returns: the listening channel (close it to stop accepting).
     public static func start(daemon: Daemon, path: String, group: any EventLoopGroup) async throws -> any Channel {
@@ -24,7 +27,8 @@ public enum ControlServer {
                 channel.eventLoop.makeCompletedFuture {
                     let calls = ControlCalls()
                     try channel.pipeline.syncOperations.addHandler(WritabilityWatcher())
-                    _ = try RPCPeer.serve(channel, service: service(daemon, calls))
+                    // A package travels in one frame, base64: 64 MiB and more, from root or paddockd's uid only.
+                    _ = try RPCPeer.serve(channel, service: service(daemon, calls), maximumFrameSize: maximumFrameSize)
                     // A client that goes away (a gateway whose HTTP client left, a CLI stopped by ^C) cancels its calls.
                     channel.closeFuture.whenComplete { _ in calls.cancelAll() }
                 }.flatMap {
@@ -137,7 +141,7 @@ public enum ControlServer {
     ) {
         let changes: Bool =
             switch method {
-            case .install, .activate, .deactivate, .uninstall, .keysCreate, .keysRevoke: true
+            case .install, .rollback, .activate, .deactivate, .uninstall, .keysCreate, .keysRevoke: true
             case .settings: params["set"] != nil || params["public_endpoints"] != nil
             default: false
             }
@@ -158,7 +162,15 @@ public enum ControlServer {
 
     private static func result(_ daemon: Daemon, _ method: ControlMethod, _ params: JSONValue, _ reply: RPCReply) async throws -> [UInt8] {
         switch method {
-        case .install: return try await daemon.install(InstallRequest(params: params)).jsonBytes
+        case .install:
+            let request = try InstallRequest(params: params)
+            let progress: Daemon.Progress = { stage, message in
+                guard request.stream else { return }
+                reply.chunk(raw: JSONValue.object(["progress": ["stage": .string(stage), "message": .string(message)]]).jsonBytes)
+            }
+            return try await daemon.install(request, progress: progress).jsonBytes
+        case .rollback: return try await daemon.rollback(PluginRequest(params: params)).jsonBytes
+        case .versions: return try await daemon.versions(PluginRequest(params: params)).jsonBytes
         case .activate: return try await daemon.activate(PluginRequest(params: params)).jsonBytes
         case .deactivate: return try await daemon.deactivate(PluginRequest(params: params)).jsonBytes
         case .uninstall: return try await daemon.uninstall(UninstallRequest(params: params)).jsonBytes

@@ -3,6 +3,7 @@ import Glibc
 public import Logging
 import PaddockControl
 public import PaddockCore
+public import PaddockPackage
 import PaddockRPC
 import PaddockStorage
 
@@ -14,6 +15,12 @@ public actor Daemon {
     let engine: Engine
     let registry: Registry
     let keys: APIKeys
+    /// What a package must be to be installed (signatures, limits).
+    let packagePolicy: PackagePolicy
+    /// The installed copies and the staging folder.
+    let files: InstalledFiles
+    /// Plugins with an install under way: one at a time each.
+    var installing: Set<String> = []
     /// The engine's logger (``EngineConfiguration/logger``).
     public let logger: Logger
 
@@ -21,8 +28,10 @@ public actor Daemon {
     /// the one owner of `paddock.db`, the engine's.
     /// - Throws: ``PaddockError`` 307 when the database or the secret key
     ///   cannot be used, 105 when the database's schema is newer.
-    public init(configuration: EngineConfiguration) async throws {
+    public init(configuration: EngineConfiguration, packagePolicy: PackagePolicy = PackagePolicy()) async throws {
         self.dataDirectory = configuration.dataDirectory
+        self.packagePolicy = packagePolicy
+        self.files = InstalledFiles(dataDirectory: configuration.dataDirectory)
         self.logger = configuration.logger
         let engine = Engine(configuration: configuration)
         self.engine = engine
@@ -42,6 +51,8 @@ public actor Daemon {
         }
         var failures: [String: PaddockError] = [:]
         var active: [String] = []
+        // What an install that was cut short left behind.
+        if let installed = try? await registry.installedDirectories() { files.sweep(keeping: installed) }
         for record in (try? await registry.all()) ?? [] {
             do {
                 try await engine.load(directory: record.directory, settings: try await registry.settings(record.id), uid: record.uid)
@@ -95,21 +106,6 @@ public actor Daemon {
 
     // MARK: Control methods
 
-    /// `install {"directory"}`: records and loads a plugin directory.
-    func install(_ request: InstallRequest) async throws -> JSONValue {
-        let directory = request.directory
-        let path = EngineConfiguration.realPath(directory) ?? directory
-        let manifest = try ManifestLoader().manifest(in: path)
-        let record = try await registry.install(manifest, directory: path)
-        do {
-            try await engine.load(directory: path, uid: record.uid)
-        } catch {
-            try? await registry.uninstall(record.id)
-            throw error
-        }
-        return Self.json(record)
-    }
-
     /// `activate {"id"}`: the seed's three checks, then running; the plugin
     /// stays inactive when a check fails.
     func activate(_ request: PluginRequest) async throws -> JSONValue {
@@ -141,7 +137,9 @@ public actor Daemon {
             throw PaddockError(.rateLimited, "\(id) has \(status.inFlight) calls in flight; wait, or uninstall with --force", reason: .inUse)
         }
         try await engine.unload(id)
+        let copies = try await registry.versions(id)
         try await registry.uninstall(id)
+        for copy in copies where copy.directory.hasPrefix(files.plugins + "/") { files.remove(copy.directory) }
         try await engine.storage.run { store, _ in try store.removeAll(plugin: id) }
         for folder in ["data", "tmp"] { try? FileManager.default.removeItem(atPath: "\(dataDirectory)/\(folder)/\(id)") }
         return .object(["id": .string(id), "uninstalled": .bool(true)])

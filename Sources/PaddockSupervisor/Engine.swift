@@ -38,22 +38,53 @@ public actor Engine {
         restartPolicy: RestartStateMachine<ContinuousClock.Instant>.Policy? = nil,
         uid: UInt32? = nil
     ) async throws -> String {
+        let runtime = try makeRuntime(directory: directory, restartPolicy: restartPolicy, uid: uid ?? configuration.firstUID + nextSlot)
+        let id = runtime.manifest.name
+        guard runtimes.withLock({ $0[id] }) == nil else {
+            throw PaddockError(.wrongFormat, "a plugin named \(id) is already loaded", field: "name")
+        }
+        if uid == nil { nextSlot += 1 }
+        runtimes.withLock { $0[id] = runtime }
+        runtime.settings = settings
+        return id
+    }
+
+    private func makeRuntime(
+        directory: String, restartPolicy: RestartStateMachine<ContinuousClock.Instant>.Policy?, uid: UInt32
+    ) throws -> PluginRuntime {
         let path = EngineConfiguration.realPath(directory) ?? directory
         let manifest = try ManifestLoader().manifest(in: path)
-        guard runtimes.withLock({ $0[manifest.name] }) == nil else {
-            throw PaddockError(.wrongFormat, "a plugin named \(manifest.name) is already loaded", field: "name")
-        }
         var pluginConfiguration = configuration
         if let restartPolicy { pluginConfiguration.restart.policy = restartPolicy }
         let log = PluginLog(directory: configuration.dataDirectory + "/logs", plugin: manifest.name)
-        let runtime = PluginRuntime(
-            manifest: manifest, directory: path, configuration: pluginConfiguration,
-            uid: uid ?? configuration.firstUID + nextSlot, eventLoop: group.next(), log: log,
+        return PluginRuntime(
+            manifest: manifest, directory: path, configuration: pluginConfiguration, uid: uid, eventLoop: group.next(), log: log,
             host: HostService(manifest: manifest, log: log, storage: storage, engine: self))
-        if uid == nil { nextSlot += 1 }
-        runtimes.withLock { $0[manifest.name] = runtime }
-        runtime.settings = settings
-        return manifest.name
+    }
+
+    /// Switches a loaded plugin to another copy of it (an upgrade or a
+    /// rollback) with no failed call: the new one is started first (when
+    /// `start`), new calls go to it once it runs, calls queued for the old
+    /// one move over, calls in flight on the old one finish (bounded by
+    /// their deadline), and then the old one stops.
+    /// - Throws: the new copy's start failure; the old one then serves on, untouched.
+    public func replace(_ id: String, directory: String, uid: UInt32, start: Bool) async throws {
+        let old = try runtime(id)
+        let new = try makeRuntime(directory: directory, restartPolicy: old.configuration.restart.policy, uid: uid)
+        guard new.manifest.name == id else {
+            throw PaddockError(.wrongFormat, "the new copy is \(new.manifest.name), not \(id)", field: "name")
+        }
+        new.settings = old.settings
+        if start {
+            do {
+                try await self.start(new)
+            } catch {
+                await new.stop()
+                throw error
+            }
+        }
+        runtimes.withLock { $0[id] = new }
+        await old.retire(handingOverTo: new, within: configuration.callTimeout + configuration.cancellationGrace)
     }
 
     /// Starts (activates) a loaded plugin and waits until it runs, after the
@@ -64,8 +95,12 @@ public actor Engine {
     ///   104 for a wrong announcement; the coded error of a failed start
     ///   (301 at import, 204 when `initialize` is not answered in time...).
     public func start(_ id: String) async throws {
-        let runtime = try runtime(id)
+        try await start(try runtime(id))
+    }
+
+    private func start(_ runtime: PluginRuntime) async throws {
         let manifest = runtime.manifest
+        let id = manifest.name
         runtime.settings = try Self.effectiveSettings(manifest.settings, given: runtime.settings)
         if let missing = ManifestLoader().load(directory: runtime.directory).errors.first {
             throw PaddockError(.dependencyUnavailable, "\(id) cannot start: \(missing.message)", field: missing.field)

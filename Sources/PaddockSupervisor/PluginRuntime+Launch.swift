@@ -70,13 +70,14 @@ extension PluginRuntime {
         return String(path[..<slash])
     }
 
-    /// A native plugin's executable: its package's product named after it
+    /// A native plugin's executable: `bin/<name>` in its package (what
+    /// `paddock pack` adds), its package's product named after it
     /// (release, then debug build), or a product of Paddock's own build next
     /// to the launcher (the examples).
     private func nativeExecutable() throws(PaddockError) -> String {
         let launcherDirectory = String(configuration.launcher[..<(configuration.launcher.lastIndex(of: "/") ?? configuration.launcher.endIndex)])
         let candidates = [
-            "\(directory)/.build/release/\(manifest.name)", "\(directory)/.build/debug/\(manifest.name)",
+            "\(directory)/bin/\(manifest.name)", "\(directory)/.build/release/\(manifest.name)", "\(directory)/.build/debug/\(manifest.name)",
             "\(launcherDirectory)/\(manifest.name)",
         ]
         guard let found = candidates.first(where: { access($0, X_OK) == 0 }) else {

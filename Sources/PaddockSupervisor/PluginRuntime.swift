@@ -35,6 +35,10 @@ final class PluginRuntime: @unchecked Sendable {
     private var waiters: [Lifecycle.WaiterID: Waiter] = [:]
     private var slotQueue = CircularBuffer<PendingCall>()
     private var inFlight: [UInt64: PendingCall] = [:]
+    /// The copy that took over (``retire(handingOverTo:within:)``): calls that still arrive go there.
+    private var successor: PluginRuntime?
+    /// Calls handed to the successor, by id here: their id there, for ``cancel(_:reason:)``.
+    private var forwarded: [UInt64: UInt64] = [:]
     /// Calls whose connection broke, waiting briefly for the death that explains it.
     private var awaitingDeath: [Int: [PendingCall]] = [:]
     /// Streaming calls whose destination is full: while any is, the plugin's connection is not read.
@@ -98,6 +102,33 @@ final class PluginRuntime: @unchecked Sendable {
             runtime.waiters[id] = .stop(promise)
             runtime.handle(.stop(waiter: id, at: .now))
         }.get()
+    }
+
+    /// Hands over to `next` (an upgrade or rollback of the same plugin):
+    /// calls that arrive from now on and calls waiting for a worker go to
+    /// it; calls in flight finish here, for at most `limit`; then this copy stops.
+    func retire(handingOverTo next: PluginRuntime, within limit: Duration) async {
+        _ = try? await onLoop { runtime, promise in
+            runtime.successor = next
+            while let call = runtime.slotQueue.popFirst() {
+                call.timer?.cancel()
+                runtime.forward(call, to: next)
+            }
+            promise.succeed(())
+        }.get()
+        let deadline = ContinuousClock.now + limit
+        while await status.inFlight > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        await stop()
+    }
+
+    private func forward(_ call: PendingCall, to next: PluginRuntime) {
+        let chain = sharedChains.withLock { $0[call.id] } ?? .outside
+        let started = next.call(call.method, params: call.params, onChunk: call.onChunk, backpressure: call.backpressure, chain: chain)
+        forwarded[call.id] = started.id
+        started.result.cascade(to: call.promise)
+        call.promise.futureResult.assumeIsolated().whenComplete { [self] _ in forwarded[call.id] = nil }
     }
 
     /// Kills the plugin now, with everything in its cgroup and pid namespace.
@@ -190,7 +221,9 @@ final class PluginRuntime: @unchecked Sendable {
     /// the plugin gets `$/cancel`). A finished call is not affected.
     func cancel(_ id: UInt64, reason: PaddockError = PaddockError(.timedOut, "the call was cancelled by its caller")) {
         eventLoop.execute { [self] in
-            if let call = inFlight[id], let rpcID = call.rpcID, let peer, peer.generation == call.generation {
+            if let elsewhere = forwarded[id], let successor {
+                successor.cancel(elsewhere, reason: reason)
+            } else if let call = inFlight[id], let rpcID = call.rpcID, let peer, peer.generation == call.generation {
                 peer.peer.cancel(rpcID, error: reason)
             } else if let index = slotQueue.firstIndex(where: { $0.id == id }) {
                 let call = slotQueue.remove(at: index)
@@ -212,6 +245,7 @@ final class PluginRuntime: @unchecked Sendable {
     }
 
     private func admit(_ call: PendingCall) {
+        if let successor { return forward(call, to: successor) }
         guard lifecycle.isRunning else {
             let id = newID()
             waiters[id] = .call(call)

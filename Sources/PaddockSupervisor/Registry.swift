@@ -44,10 +44,22 @@ public final class Registry: Sendable {
         try await self.init(owner: DatabaseOwner(path: dataDirectory + "/paddock.db"), dataDirectory: dataDirectory, firstUID: firstUID)
     }
 
-    /// Records a plugin from its validated manifest, with the lowest free uid.
+    /// One installed copy of a plugin (``Daemon`` keeps the current one and the one before).
+    public struct Version: Sendable, Equatable {
+        public var version: String
+        public var directory: String
+        /// The package's content digest (``PaddockPackage/PackageListing/digest``).
+        public var digest: String
+        /// The signer's public key, base64, when the package was signed.
+        public var signer: String?
+        public var installedAt: Int
+    }
+
+    /// Records a plugin from its validated manifest, with the lowest free uid,
+    /// and its installed copy.
     /// - Throws: ``PaddockError`` 102 when a plugin with that id is installed.
     @discardableResult
-    public func install(_ manifest: Manifest, directory: String) async throws -> Record {
+    public func install(_ manifest: Manifest, directory: String, digest: String = "", signer: String? = nil) async throws -> Record {
         let (id, version, firstUID) = (manifest.name, manifest.version.description, self.firstUID)
         return try await owner.run { database in
             try database.transaction { () throws(PaddockError) in
@@ -60,9 +72,66 @@ public final class Registry: Sendable {
                 try database.query(
                     "INSERT INTO plugins (id, version, directory, state, uid) VALUES (?, ?, ?, 'installed', ?)",
                     [.text(id), .text(version), .text(directory), .integer(uid)])
+                try Self.addVersion(id, version, directory: directory, digest: digest, signer: signer, in: database)
                 return Record(id: id, version: version, directory: directory, state: .installed, uid: UInt32(uid))
             }
         }
+    }
+
+    /// Makes `version` (installed at `directory`) the plugin's current copy,
+    /// recording it when it is new; the copy that was current is kept as
+    /// the one before, and any older one is forgotten.
+    /// - Returns: the folders of the copies forgotten (for the caller to remove).
+    public func switchVersion(
+        _ id: String, to version: String, directory: String, digest: String, signer: String?
+    ) async throws -> [String] {
+        try await owner.run { database in
+            try database.transaction { () throws(PaddockError) -> [String] in
+                guard let current = try Self.record(id, in: database) else { throw Self.notInstalled(id) }
+                try Self.addVersion(id, version, directory: directory, digest: digest, signer: signer, in: database)
+                try database.query(
+                    "UPDATE plugins SET version = ?, directory = ?, updated_at = unixepoch() WHERE id = ?",
+                    [.text(version), .text(directory), .text(id)])
+                let kept = [version, current.version]
+                let stale = try database.query(
+                    "SELECT directory FROM plugin_versions WHERE plugin = ? AND version NOT IN (?, ?)",
+                    [.text(id), .text(kept[0]), .text(kept[1])]).compactMap { $0.first?.text }
+                try database.query(
+                    "DELETE FROM plugin_versions WHERE plugin = ? AND version NOT IN (?, ?)", [.text(id), .text(kept[0]), .text(kept[1])])
+                return stale
+            }
+        }
+    }
+
+    /// The installed copies of a plugin, newest install first.
+    public func versions(_ id: String) async throws -> [Version] {
+        try await owner.run { database in
+            try database.query(
+                "SELECT version, directory, digest, signer, installed_at FROM plugin_versions WHERE plugin = ? ORDER BY installed_at DESC, rowid DESC",
+                [.text(id)]
+            ).compactMap { row in
+                guard let version = row[0].text, let directory = row[1].text, let digest = row[2].text else { return nil }
+                return Version(version: version, directory: directory, digest: digest, signer: row[3].text, installedAt: Int(row[4].integer ?? 0))
+            }
+        }
+    }
+
+    /// Every folder an installed copy lives in: what a sweep of `plugins/` keeps.
+    public func installedDirectories() async throws -> Set<String> {
+        try await owner.run { database in
+            Set(try database.query("SELECT directory FROM plugin_versions UNION SELECT directory FROM plugins").compactMap { $0.first?.text })
+        }
+    }
+
+    private static func addVersion(
+        _ id: String, _ version: String, directory: String, digest: String, signer: String?, in database: Database
+    ) throws(PaddockError) {
+        try database.query(
+            """
+            INSERT INTO plugin_versions (plugin, version, directory, digest, signer) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (plugin, version) DO UPDATE SET directory = excluded.directory, digest = excluded.digest, signer = excluded.signer
+            """,
+            [.text(id), .text(version), .text(directory), .text(digest), signer.map(Database.Value.text) ?? .null])
     }
 
     public func record(_ id: String) async throws -> Record? {

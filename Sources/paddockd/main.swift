@@ -6,6 +6,7 @@ import NIOPosix
 import PaddockControl
 import PaddockCore
 import PaddockLogging
+import PaddockPackage
 import PaddockSandbox
 import PaddockSupervisor
 import ServiceLifecycle
@@ -29,13 +30,17 @@ var allowedHostPorts: [String: [Int]] = [:]
 var shutdownTimeout: Duration?
 var logLevel: String?
 var safe = false
+var configPath: String?
 let usage =
-    "usage: paddockd [--data DIR] [--shutdown-timeout SECONDS] [--allow-range PLUGIN=CIDR]... [--allow-host-port PLUGIN=PORT]... [--log-level LEVEL] [--safe]   (data: default ./.paddock, or PADDOCK_DATA; level: trace, debug, info (default, or PADDOCK_LOG_LEVEL), notice, warning, error, critical; --safe: start no plugin, leave the active ones inactive)"
+    "usage: paddockd [--data DIR] [--config FILE] [--shutdown-timeout SECONDS] [--allow-range PLUGIN=CIDR]... [--allow-host-port PLUGIN=PORT]... [--log-level LEVEL] [--safe]   (data: default ./.paddock, or PADDOCK_DATA; config: default DATA/paddockd.yaml, its `packages:` section says which packages may be installed; level: trace, debug, info (default, or PADDOCK_LOG_LEVEL), notice, warning, error, critical; --safe: start no plugin, leave the active ones inactive)"
 while let argument = arguments.popFirst() {
     switch argument {
     case "--data":
         guard let value = arguments.popFirst() else { fail("--data needs a directory") }
         data = value
+    case "--config":
+        guard let value = arguments.popFirst() else { fail("--config needs a file") }
+        configPath = value
     case "--shutdown-timeout":
         // How long a stopping plugin has between `shutdown` and its kill.
         guard let value = arguments.popFirst(), let seconds = Double(value), seconds > 0, seconds <= 3600 else {
@@ -88,7 +93,9 @@ do {
     configuration.allowedHostPorts = allowedHostPorts
     if let shutdownTimeout { configuration.shutdownTimeout = shutdownTimeout }
     configuration.logger = logger
-    let daemon = try await Daemon(configuration: configuration)
+    let policyPath = configPath ?? data + "/paddockd.yaml"
+    if let configPath, FileSystem.kind(of: configPath) == nil { fail("error 101: \(configPath) does not exist") }
+    let daemon = try await Daemon(configuration: configuration, packagePolicy: try PackagePolicy.load(path: policyPath))
     Cgroup.removeLeftovers()
     let server = try await ControlServer.start(daemon: daemon, path: socketPath, group: MultiThreadedEventLoopGroup.singleton)
     announcer.notice("serving \(socketPath)")
