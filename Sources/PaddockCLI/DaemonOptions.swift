@@ -45,7 +45,9 @@ struct InstallCommand: AsyncParsableCommand {
         commandName: "install",
         abstract: "Install a plugin's package (or its folder, packed now) into the daemon, or upgrade the installed one to it.",
         discussion: """
-            The daemon keeps its own copy: later edits of the folder change nothing. A plugin already installed is             upgraded to a higher version with no failed call; what the new version may do that the old could not is             printed, and needs --yes.
+            The daemon keeps its own copy: later edits of the folder change nothing. A plugin already installed is \
+            upgraded to a higher version with no failed call; what the new version may do that the old could not is \
+            printed, and needs --yes.
             """)
     @OptionGroup var daemon: DaemonOptions
     @Argument(help: "A package file (from `paddock pack`) or a plugin directory.") var path: String
@@ -214,12 +216,24 @@ struct StatusCommand: AsyncParsableCommand {
 }
 
 struct InvokeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "invoke", abstract: "Call a tool of an active plugin.")
+    static let configuration = CommandConfiguration(
+        commandName: "invoke", abstract: "Call a tool, a model (--model) or an endpoint (--endpoint) of an active plugin.")
     @OptionGroup var daemon: DaemonOptions
     @Argument(help: "The plugin's id.") var id: String
-    @Argument(help: "The tool.") var tool: String
-    @Option(help: "The tool's arguments as a JSON object.") var params: String = "{}"
+    @Argument(help: "The tool.") var tool: String?
+    @Option(help: "The tool's arguments (or the model's parameters) as a JSON object.") var params: String = "{}"
     @Flag(help: "Print each streamed chunk as it arrives, then the result.") var stream = false
+    @Option(help: "The model to call, instead of a tool.") var model: String?
+    @Option(help: "A user message for the model.") var message: String?
+    @Option(help: "The endpoint path to call, instead of a tool.") var endpoint: String?
+    @Option(help: "The endpoint's HTTP method.") var method: String = "GET"
+    @Option(name: .customLong("query"), help: "A query parameter k=v for the endpoint (repeatable).") var queries: [String] = []
+
+    func validate() throws {
+        guard [tool != nil, model != nil, endpoint != nil].count(where: { $0 }) == 1 else {
+            throw ValidationError("name a tool, or give --model NAME or --endpoint PATH")
+        }
+    }
 
     func run() async throws {
         guard let arguments = try? JSONValue(parsing: Array(params.utf8)) else {
@@ -227,8 +241,30 @@ struct InvokeCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let printChunk: @Sendable ([UInt8]) -> Void = { FileHandle.standardOutput.write(Data($0 + [0x0A])) }
-        let result = try await daemon.call(
-            .invoke, InvokeRequest(id: id, tool: tool, arguments: arguments, stream: stream).params, onChunk: stream ? printChunk : nil)
+        let result: JSONValue
+        if let model {
+            let messages: JSONValue = [["role": "user", "content": .string(message ?? "")]]
+            result = try await daemon.call(
+                .model, ModelRequest(id: id, model: model, messages: messages, parameters: arguments, stream: stream).params,
+                onChunk: stream ? printChunk : nil)
+        } else if let endpoint {
+            guard let verb = HTTPMethod(rawValue: method.uppercased()) else { throw ValidationError("'\(method)' is not an HTTP method") }
+            var query: [String: String] = [:]
+            for pair in queries {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                query[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+            }
+            var answer = try await daemon.call(.endpoint, EndpointRequest(id: id, method: verb, path: endpoint, query: query).params)
+            // The body as text when it is: that is what a person reading it wants.
+            if let body = answer["body"]?.stringValue.flatMap(Base64.decode), let text = String(validating: body, as: UTF8.self) {
+                answer = answer.merging(["body": .string(text)])
+            }
+            result = answer
+        } else {
+            result = try await daemon.call(
+                .invoke, InvokeRequest(id: id, tool: tool ?? "", arguments: arguments, stream: stream).params,
+                onChunk: stream ? printChunk : nil)
+        }
         print(result.jsonText)
     }
 }

@@ -48,4 +48,6 @@ public enum ControlMethod: String, CaseIterable, Sendable {
     case keysVerify = "keys.verify"
     /// ``InvokeRequest``: a tool call, streamed or not.
     case invoke
+    /// ``ModelRequest``: a model call, streamed or not.
+    case model
 }

@@ -290,6 +290,55 @@ public struct InvokeRequest: ControlRequest {
     }
 }
 
+/// `model {"id", "model", "messages", "params"?, "tenant"?, "stream"?, "request_id"?}`:
+/// one call to a model of a model plugin, streamed or not.
+public struct ModelRequest: ControlRequest {
+    public var id: String
+    public var model: String
+    /// The conversation: an array of `{"role", "content"}`.
+    public var messages: JSONValue
+    /// The model's parameters (`params` on the wire), checked against the manifest.
+    public var parameters: JSONValue
+    public var tenant: String?
+    public var stream: Bool
+    public var requestID: String?
+
+    public init(
+        id: String, model: String, messages: JSONValue, parameters: JSONValue = [:], tenant: String? = nil, stream: Bool = false,
+        requestID: String? = nil
+    ) {
+        self.id = id
+        self.model = model
+        self.messages = messages
+        self.parameters = parameters
+        self.tenant = tenant
+        self.stream = stream
+        self.requestID = requestID
+    }
+
+    public init(params: JSONValue) throws(PaddockError) {
+        id = try params.required("id")
+        model = try params.required("model")
+        guard let messages = params["messages"], case .array = messages else {
+            throw PaddockError(.configurationMissing, "messages (an array of {role, content}) is required", field: "messages")
+        }
+        self.messages = messages
+        parameters = params["params"] ?? [:]
+        tenant = try params.tenant()
+        stream = params["stream"] == true
+        requestID = try params.requestID()
+    }
+
+    public var params: JSONValue {
+        var object: [String: JSONValue] = [
+            "id": .string(id), "model": .string(model), "messages": messages, "params": parameters, "stream": .bool(stream),
+        ]
+        object["tenant"] = tenant.map(JSONValue.string)
+        object[RequestID.parameter] = requestID.map(JSONValue.string)
+        return .object(object)
+    }
+}
+
 /// `endpoint {"id", "method", "path", "query"?, "headers"?, "body"?: base64, "tenant"?, "request_id"?}`:
 /// one call to a plugin's HTTP endpoint, answered `{"status", "headers", "body": base64}`.
 public struct EndpointRequest: ControlRequest {

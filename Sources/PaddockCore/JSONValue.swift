@@ -97,3 +97,12 @@ extension JSONValue {
         }
     }
 }
+
+extension JSONValue {
+    /// An object with `members` added (replacing any of the same name); anything but an object is returned as it is.
+    public func merging(_ members: [String: JSONValue]) -> JSONValue {
+        guard case .object(var object) = self else { return self }
+        object.merge(members) { _, new in new }
+        return .object(object)
+    }
+}

@@ -194,6 +194,10 @@ public enum ControlServer {
             let request = try InvokeRequest(params: params)
             let sendChunk: @Sendable ([UInt8]) -> Void = { reply.chunk(raw: $0) }
             return try await daemon.invoke(request, onChunk: request.stream ? sendChunk : nil, backpressure: request.stream ? reply.backpressure : nil)
+        case .model:
+            let request = try ModelRequest(params: params)
+            let sendChunk: @Sendable ([UInt8]) -> Void = { reply.chunk(raw: $0) }
+            return try await daemon.invokeModel(request, onChunk: request.stream ? sendChunk : nil)
         }
     }
 }

@@ -26,6 +26,13 @@ extension Daemon {
 
     /// `endpoint {"id", "method", "path", "query"?, "headers"?, "body"?: base64, "tenant"?}`:
     /// `{"status", "headers", "body": base64}` from the plugin's endpoint.
+    /// `model`: a model call; chunks go to `onChunk`.
+    func invokeModel(_ request: ModelRequest, onChunk: (@Sendable ([UInt8]) -> Void)?) async throws -> [UInt8] {
+        try await engine.invokeModel(
+            request.id, model: request.model, messages: request.messages, params: request.parameters, onChunk: onChunk,
+            scope: try await scope(request.id, request.tenant), requestID: request.requestID)
+    }
+
     func endpoint(_ request: EndpointRequest) async throws -> [UInt8] {
         try await engine.invokeEndpoint(
             request.id, method: request.method, path: request.path, query: request.query, headers: request.headers,

@@ -305,11 +305,3 @@ public actor Daemon {
         PaddockError(.pluginUnavailable, "no plugin named \(id) is installed", reason: .notInstalled)
     }
 }
-
-extension JSONValue {
-    func merging(_ members: [String: JSONValue]) -> JSONValue {
-        guard case .object(var object) = self else { return self }
-        object.merge(members) { _, new in new }
-        return .object(object)
-    }
-}

@@ -20,11 +20,16 @@ struct InstalledFiles: Sendable {
     var plugins: String { dataDirectory + "/plugins" }
     var staging: String { dataDirectory + "/staging" }
 
+    /// The files of the data folder `dataDirectory`, whose `plugins/` and `staging/` are made now.
+    init(dataDirectory: String) {
+        self.dataDirectory = dataDirectory
+        mkdir(plugins, 0o755)
+        mkdir(staging, 0o700)
+    }
+
     /// Unpacks `package` into a new folder under `staging/` and loads its manifest.
     /// - Throws: the package's refusal or the manifest's first error; the folder is removed then.
     func stage(_ package: [UInt8], policy: PackagePolicy) throws -> Staged {
-        mkdir(plugins, 0o755)
-        mkdir(staging, 0o700)
         var template = Array((staging + "/install-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else {
             throw PaddockError(.fileLimitExceeded, "cannot create a staging folder in \(staging): \(String(cString: strerror(errno)))")

@@ -16,9 +16,9 @@ struct DaemonTests {
         let data: String
         private(set) var process: Background
 
-        init() throws {
+        init(_ options: [String] = []) throws {
             data = "/tmp/paddock-daemon-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            process = try Self.start(data)
+            process = try Self.start(data, options)
         }
 
         /// Starts a daemon and waits until it answers.

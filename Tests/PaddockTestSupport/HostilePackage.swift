@@ -32,6 +32,7 @@ public enum HostilePackage: String, CaseIterable, Sendable {
                 i = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
                 i.create_system = 3
                 i.external_attr = mode << 16
+                i.compress_type = zipfile.ZIP_DEFLATED
                 return i
             with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
                 for name, text in sorted(files.items()):
