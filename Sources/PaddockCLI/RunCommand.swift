@@ -105,13 +105,16 @@ struct RunCommand: AsyncParsableCommand {
                 if let temporary { try? FileManager.default.removeItem(atPath: temporary) }
                 Glibc.exit(128 + number)
             }
+            let progress: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data("requirements: \(line)\n".utf8)) }
             for companion in companions {
                 let other = try await running.load(directory: companion)
                 pluginID = other
+                try await running.installRequirements(other, progress: progress)
                 try await running.start(other)
             }
             let id = try await running.load(directory: directory, settings: .object(settingValues))
             pluginID = id
+            try await running.installRequirements(id, progress: progress)
             try await running.start(id)
             let result = try await call(running, id)
             print(String(decoding: result, as: UTF8.self))

@@ -80,12 +80,7 @@ extension Gateway {
                 }
                 events.yield(Self.event("result", result))
             } catch {
-                let coded = EdgeMiddleware.gatewayError(error).error
-                let body: JSONValue = [
-                    "code": .int(coded.code.rawValue), "message": .string(coded.message),
-                    "details": .object(coded.details.mapValues(JSONValue.string)),
-                ]
-                events.yield(Self.event("error", body.jsonBytes))
+                events.yield(Self.event("error", Self.errorBody(EdgeMiddleware.gatewayError(error).error)))
             }
             events.finish()
         }

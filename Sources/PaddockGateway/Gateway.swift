@@ -79,7 +79,11 @@ public struct Gateway: Sendable {
         keyed.put("tenants/:tenant/plugins/:id/settings") { request, context in try await tenantSettings(request, context, set: true) }
         keyed.post("tenants/:tenant/plugins/:id/settings/test") { request, context in try await testConnection(request, context) }
 
+        router.group("v1").add(middleware: KeyMiddleware(authenticator: authenticator, limits: keyLimits, adminOnly: true))
+            .post("plugins") { request, context in try await installPackage(request, context) }
         let admin = router.group("v1/plugins").add(middleware: KeyMiddleware(authenticator: authenticator, limits: keyLimits, adminOnly: true))
+        admin.get(":id/versions") { _, context in try await versions(.versions, context) }
+        admin.post(":id/rollback") { _, context in try await versions(.rollback, context) }
         admin.post(":id/activate") { _, context in try await lifecycle(.activate, context) }
         admin.post(":id/deactivate") { _, context in try await lifecycle(.deactivate, context) }
         admin.delete(":id") { _, context in try await lifecycle(.uninstall, context) }

@@ -5,7 +5,7 @@ public import PaddockCore
 ///
 /// ```yaml
 /// cors: {origins: ["https://app.example.com"], methods: [GET, POST], headers: [Authorization, Content-Type], max_age: 600}
-/// limits: {body: 10MiB, header_timeout: 10, idle_timeout: 60, call_timeout: 60}
+/// limits: {body: 10MiB, package: 64MiB, header_timeout: 10, idle_timeout: 60, call_timeout: 60}
 /// rate_limits: {per_key: {rate: 100, burst: 200}, per_plugin: {rate: 1000, burst: 2000}}
 /// cache: {max_bytes: 64MiB}
 /// metrics: {key: admin}   # or any, or none
@@ -28,6 +28,8 @@ public struct GatewayConfiguration: Sendable {
     public var cors = CORS()
     /// The largest request body; 413 beyond.
     public var maximumBodyBytes = 10 << 20
+    /// The largest package `POST /v1/plugins` takes; 413 beyond.
+    public var maximumPackageBytes = 64 << 20
     /// A request's head must arrive within this after the connection opens
     /// or its first byte arrives; slow clients are cut off.
     public var headerTimeout: Duration = .seconds(10)
@@ -77,9 +79,10 @@ public struct GatewayConfiguration: Sendable {
                 configuration.cors.maxAge = cors.optional("max_age")?.int ?? configuration.cors.maxAge
             }
             if let limits = yaml.optional("limits"),
-                limits.expectMapping(known: ["body", "header_timeout", "idle_timeout", "call_timeout"])
+                limits.expectMapping(known: ["body", "package", "header_timeout", "idle_timeout", "call_timeout"])
             {
                 if let body = limits.optional("body")?.decode(ByteSize.self) { configuration.maximumBodyBytes = body.bytes }
+                if let package = limits.optional("package")?.decode(ByteSize.self) { configuration.maximumPackageBytes = package.bytes }
                 func seconds(_ key: String) -> Duration? {
                     guard let field = limits.optional(key), let seconds = field.double else { return nil }
                     // Checked before it becomes a Duration: 1e300 seconds would trap.
@@ -110,7 +113,8 @@ public struct GatewayConfiguration: Sendable {
             }
         }
         let positive: [(String, Bool)] = [
-            ("limits.body", configuration.maximumBodyBytes > 0), ("limits.header_timeout", configuration.headerTimeout > .zero),
+            ("limits.body", configuration.maximumBodyBytes > 0), ("limits.package", configuration.maximumPackageBytes > 0),
+            ("limits.header_timeout", configuration.headerTimeout > .zero),
             ("limits.idle_timeout", configuration.idleTimeout > .zero), ("limits.call_timeout", configuration.callTimeout > .zero),
             ("rate_limits.per_key", configuration.perKey.rate > 0 && configuration.perKey.burst >= 1),
             ("rate_limits.per_plugin", configuration.perPlugin.rate > 0 && configuration.perPlugin.burst >= 1),

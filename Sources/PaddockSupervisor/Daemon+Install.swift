@@ -11,7 +11,7 @@ extension Daemon {
 
     /// `install`: unpacks and checks the package (or the folder, packed
     /// first) and installs it, or upgrades the installed plugin to it.
-    func install(_ request: InstallRequest, progress: Progress = { _, _ in }) async throws -> JSONValue {
+    func install(_ request: InstallRequest, progress: @escaping Progress = { _, _ in }) async throws -> JSONValue {
         let package: [UInt8]
         switch request.source {
         case .package(let bytes):
@@ -23,6 +23,14 @@ extension Daemon {
         progress("unpacking", "checking and unpacking \(ByteSize(bytes: package.count)) of package")
         let staged = try files.stage(package, policy: packagePolicy)
         let id = staged.manifest.name
+        if staged.manifest.runner.language == .python {
+            do {
+                try await engine.environment.build(for: staged.directory) { line in progress("environment", line) }
+            } catch {
+                files.remove(staged.directory)
+                throw error
+            }
+        }
         guard installing.insert(id).inserted else {
             files.remove(staged.directory)
             throw PaddockError(.rateLimited, "an install of \(id) is under way; try again when it has finished", reason: .inUse)

@@ -12,9 +12,15 @@ public actor Engine {
     public nonisolated let configuration: EngineConfiguration
     /// Plugin storage and the audit log, in `<data>/paddock.db`.
     let storage: StorageService
+    /// Python plugins' requirements, in `<data>/envs`.
+    nonisolated var environment: PythonEnvironment {
+        PythonEnvironment(root: configuration.dataDirectory + "/envs", python: configuration.python)
+    }
     private let group: any EventLoopGroup
     /// The loaded plugins, read without an actor hop on the call path.
     private nonisolated let runtimes = Mutex<[String: PluginRuntime]>([:])
+    /// Copies replaced by an upgrade or rollback, finishing their calls.
+    private nonisolated let retiring = Mutex<[String: [PluginRuntime]]>([:])
     private var nextSlot: UInt32 = 0
     private var interpreterVersion: RuntimeVersion?
 
@@ -83,8 +89,10 @@ public actor Engine {
                 throw error
             }
         }
+        retiring.withLock { $0[id, default: []].append(old) }
         runtimes.withLock { $0[id] = new }
         await old.retire(handingOverTo: new, within: configuration.callTimeout + configuration.cancellationGrace)
+        retiring.withLock { $0[id]?.removeAll { $0 === old } }
     }
 
     /// Starts (activates) a loaded plugin and waits until it runs, after the
@@ -106,6 +114,11 @@ public actor Engine {
             throw PaddockError(.dependencyUnavailable, "\(id) cannot start: \(missing.message)", field: missing.field)
         }
         if manifest.runner.language == .python {
+            if let folder = try environment.folder(for: runtime.directory), environment.sitePackages(folder) == nil {
+                throw PaddockError(
+                    .dependencyUnavailable, "\(id) cannot start: its requirements.txt is not installed; install its package again",
+                    field: PythonEnvironment.requirementsFile)
+            }
             let installed = try pythonVersion()
             if let minimum = manifest.runner.version, !minimum.isSatisfied(by: installed) {
                 throw PaddockError(
@@ -114,6 +127,15 @@ public actor Engine {
             }
         }
         try await runtime.start()
+    }
+
+    /// Installs a loaded Python plugin's `requirements.txt` unless that is done
+    /// (``PythonEnvironment``): what `paddock run` does before it starts one.
+    /// - Parameter progress: each line the installer prints.
+    public func installRequirements(_ id: String, progress: @escaping @Sendable (String) -> Void) async throws {
+        let runtime = try runtime(id)
+        guard runtime.manifest.runner.language == .python else { return }
+        try await environment.build(for: runtime.directory, progress: progress)
     }
 
     /// Replaces a plugin's settings; they reach it at its next start.
@@ -327,9 +349,12 @@ public actor Engine {
         return CallScope(tenant: tenant, settings: try runtime(id).settings)
     }
 
-    /// The chain a host call from `id` continues (see ``CallChain``).
+    /// The chain a host call from `id` continues (see ``CallChain``): the
+    /// calls its current copy serves, and those of a copy being retired.
     nonisolated func chain(continuing id: String) -> CallChain {
-        CallChain.hostCall(from: id, serving: runtimes.withLock { $0[id] }?.servingChains ?? [])
+        let current = runtimes.withLock { $0[id] }?.servingChains ?? []
+        let retiring = self.retiring.withLock { $0[id] ?? [] }.flatMap(\.servingChains)
+        return CallChain.hostCall(from: id, serving: current + retiring)
     }
 
     /// Checks arguments; the first violation's code, every violation named.

@@ -33,6 +33,15 @@ extension PluginRuntime {
         if manifest.runner.language == .python {
             overrides.binds.append(SandboxOverrides.Bind(source: configuration.pythonSDK, target: Self.sdkPath))
             overrides.environment["PYTHONPATH"] = Self.sdkPath
+            let environment = PythonEnvironment(root: configuration.dataDirectory + "/envs", python: configuration.python)
+            if let folder = try environment.folder(for: directory) {
+                guard let sitePackages = environment.sitePackages(folder) else {
+                    throw PaddockError(.dependencyUnavailable, "the plugin's requirements.txt is not installed", field: PythonEnvironment.requirementsFile)
+                }
+                // Read-only, like the SDK: the plugin imports its libraries and cannot change them.
+                overrides.binds.append(SandboxOverrides.Bind(source: sitePackages, target: PythonEnvironment.mountPoint))
+                overrides.environment["PYTHONPATH"] = Self.sdkPath + ":" + PythonEnvironment.mountPoint
+            }
             // An interpreter outside /usr (a version manager's) needs its whole prefix, where it is.
             let prefix = Self.parent(of: Self.parent(of: configuration.python))
             if !prefix.hasPrefix("/usr") { overrides.readable.append(prefix) }

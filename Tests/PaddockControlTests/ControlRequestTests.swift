@@ -9,12 +9,14 @@ import Testing
         #expect(Set(ControlMethod.allCases.map(\.rawValue)) == [
             "install", "activate", "deactivate", "uninstall", "settings", "list", "status", "logs", "storage.usage",
             "storage.check", "storage.quota", "audit", "plugin", "metrics", "endpoint", "credentials.test", "keys.create", "keys.list",
-            "keys.revoke", "keys.verify", "invoke",
+            "keys.revoke", "keys.verify", "invoke", "model", "rollback", "versions",
         ])
     }
 
     @Test func requestsReadBackFromTheirParams() throws {
         try roundTrip(InstallRequest("/plugins/notes"))
+        try roundTrip(InstallRequest(.package([0x50, 0x4b, 3, 4]), yes: true, force: false, stream: true))
+        try roundTrip(ModelRequest(id: "mini-llm", model: "echo", messages: [["role": "user", "content": "hi"]], parameters: ["temperature": 0.5]))
         try roundTrip(PluginRequest("notes"))
         try roundTrip(UninstallRequest(id: "notes", force: true))
         try roundTrip(SettingsRequest(id: "notes", tenant: "acme", set: ["units": "metric"], publicEndpoints: false))
@@ -44,7 +46,7 @@ import Testing
         (InstallRequest.self, "directory"), (PluginRequest.self, "id"), (UninstallRequest.self, "id"),
         (SettingsRequest.self, "id"), (LogsRequest.self, "id"), (InvokeRequest.self, "id"), (EndpointRequest.self, "id"),
         (CredentialsTestRequest.self, "id"), (KeysCreateRequest.self, "kind"), (KeysRevokeRequest.self, "id"),
-        (KeysVerifyRequest.self, "key"),
+        (KeysVerifyRequest.self, "key"), (ModelRequest.self, "id"),
     ]
 
     @Test(arguments: required)

@@ -96,7 +96,7 @@ import Testing
         for reason in PaddockError.Reason.allCases {
             #expect(PaddockError.Reason(rawValue: reason.rawValue) == reason)
         }
-        #expect(Set(PaddockError.Reason.allCases.map(\.rawValue)) == ["not_installed", "call_cycle", "call_depth", "host_calls_in_flight", "in_use"])
+        #expect(Set(PaddockError.Reason.allCases.map(\.rawValue)) == ["not_installed", "call_cycle", "call_depth", "host_calls_in_flight", "in_use", "permissions_widened"])
     }
 
     @Test func describesCodeFieldAndMessage() {

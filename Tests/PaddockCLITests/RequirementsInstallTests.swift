@@ -1,0 +1,96 @@
+import Foundation
+import Glibc
+import PaddockCore
+import PaddockTestSupport
+import Testing
+
+/// A Python plugin's `requirements.txt`, installed from PyPI at install
+/// time into an environment of its own, shared by equal requirements, and
+/// never left half-installed.
+@Suite(.serialized, .timeLimit(.minutes(10)))
+struct RequirementsInstallTests {
+    typealias RunningDaemon = DaemonTests.RunningDaemon
+
+    /// A tool plugin whose `hello` imports `six` and answers with its version.
+    private func plugin(_ name: String, requirements: String, in work: String) throws -> String {
+        let folder = work + "/" + name
+        let created = try PaddockCLI.run("init", "--type", "tool", "--name", name, "--author", "a", "--dir", folder)
+        try #require(created.status == 0, "\(created.stderr)")
+        let main = try String(contentsOfFile: folder + "/main.py", encoding: .utf8)
+        try Data(main.replacingOccurrences(
+            of: #"return {"greeting": f"Hello, {name}!"}"#,
+            with: #"import six; return {"greeting": f"Hello, {name}!", "six": six.__version__}"#).utf8
+        ).write(to: URL(fileURLWithPath: folder + "/main.py"))
+        try Data(requirements.utf8).write(to: URL(fileURLWithPath: folder + "/requirements.txt"))
+        return folder
+    }
+
+    private func environments(_ data: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: data + "/envs")) ?? []).sorted()
+    }
+
+    @Test func requirementsAreInstalledAndSharedByPluginsThatNameTheSame() throws {
+        let work = try HostProcesses.privateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let daemon = try RunningDaemon()
+        let installed = try daemon.paddock("install", try plugin("six-user", requirements: "six==1.16.0\n", in: work))
+        try #require(installed.status == 0, "\(installed.stderr)")
+        #expect(installed.stderr.contains("six"), "progress lines: \(installed.stderr)")
+        #expect(try daemon.paddock("activate", "six-user").status == 0)
+        let answer = try daemon.paddock("invoke", "six-user", "hello", "--params", #"{"name": "Ada"}"#)
+        #expect(answer.stdout.contains(#""six":"1.16.0""#), "\(answer.stdout) \(answer.stderr)")
+
+        let second = try daemon.paddock("install", try plugin("six-too", requirements: "six==1.16.0\n", in: work))
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(!second.stderr.contains("installing requirements.txt"), "the environment is built again: \(second.stderr)")
+        #expect(environments(daemon.data).count == 1, "\(environments(daemon.data))")
+    }
+
+    @Test func anIndexThatCannotBeReachedIs105WithTheInstallersLastLines() throws {
+        let work = try HostProcesses.privateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let daemon = try RunningDaemon()
+        let folder = try plugin("offline", requirements: "--index-url http://127.0.0.1:9/simple\nsix==1.16.0\n", in: work)
+        let result = try daemon.paddock("install", folder)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("error 105") && result.stderr.contains("six"), "\(result.stderr)")
+        #expect(try daemon.json("list", "--json") == .array([]))
+        #expect(environments(daemon.data) == [])
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: daemon.data + "/plugins")) == [])
+    }
+
+    @Test func aDaemonKilledDuringTheInstallComesBackWithThePluginWholeOrAbsent() throws {
+        let work = try HostProcesses.privateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let daemon = try RunningDaemon()
+        let folder = try plugin("interrupted", requirements: "six==1.15.0\n", in: work)
+        let install = try Background(PaddockCLI.binary, ["install", folder, "--data", daemon.data], errors: work + "/install.err")
+        // The event: the environment's build has begun.
+        var building = false
+        for _ in 0..<6000 where !building {
+            building = environments(daemon.data).contains { $0.hasPrefix(".building-") }
+            if !building { usleep(5000) }
+        }
+        #expect(building, "the environment's build never began: \((try? String(contentsOfFile: work + "/install.err", encoding: .utf8)) ?? "")")
+        daemon.process.stop()
+        install.stop()
+        try daemon.restart()
+
+        let list = try daemon.json("list", "--json")
+        let plugins = try FileManager.default.contentsOfDirectory(atPath: daemon.data + "/plugins")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: daemon.data + "/staging") == [])
+        #expect(!environments(daemon.data).contains { $0.hasPrefix(".building-") })
+        if list == .array([]) {
+            #expect(plugins == [])
+        } else {
+            // It finished before the kill: then it is whole, and runs.
+            #expect(try daemon.paddock("activate", "interrupted").status == 0)
+        }
+        // Installing again works, from nothing.
+        let again = try daemon.paddock("install", folder)
+        #expect(again.status == 0 || again.stdout.contains("unchanged"), "\(again.stderr)")
+        #expect(try daemon.paddock("activate", "interrupted").status == 0)
+        let answer = try daemon.paddock("invoke", "interrupted", "hello", "--params", #"{"name": "Ada"}"#)
+        #expect(answer.stdout.contains(#""six":"1.15.0""#), "\(answer.stdout) \(answer.stderr)")
+    }
+}
