@@ -25,7 +25,8 @@ extension Daemon {
         let id = staged.manifest.name
         if staged.manifest.runner.language == .python {
             do {
-                try await engine.environment.build(for: staged.directory) { line in progress("environment", line) }
+                let python = try await engine.python(for: staged.manifest.runner.version)
+                try await engine.environment(python: python).build(for: staged.directory) { line in progress("environment", line) }
             } catch {
                 files.remove(staged.directory)
                 throw error

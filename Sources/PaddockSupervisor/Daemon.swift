@@ -53,7 +53,7 @@ public actor Daemon {
         var active: [String] = []
         // What an install that was cut short left behind.
         if let installed = try? await registry.installedDirectories() { files.sweep(keeping: installed) }
-        engine.environment.sweep()
+        engine.environment(python: engine.configuration.python).sweep()
         for record in (try? await registry.all()) ?? [] {
             do {
                 try await engine.load(directory: record.directory, settings: try await registry.settings(record.id), uid: record.uid)

@@ -12,9 +12,9 @@ public actor Engine {
     public nonisolated let configuration: EngineConfiguration
     /// Plugin storage and the audit log, in `<data>/paddock.db`.
     let storage: StorageService
-    /// Python plugins' requirements, in `<data>/envs`.
-    nonisolated var environment: PythonEnvironment {
-        PythonEnvironment(root: configuration.dataDirectory + "/envs", python: configuration.python)
+    /// Python plugins' requirements installed for `python`, in `<data>/envs`.
+    nonisolated func environment(python: String) -> PythonEnvironment {
+        PythonEnvironment(root: configuration.dataDirectory + "/envs", python: python)
     }
     private let group: any EventLoopGroup
     /// The loaded plugins, read without an actor hop on the call path.
@@ -22,7 +22,8 @@ public actor Engine {
     /// Copies replaced by an upgrade or rollback, finishing their calls.
     private nonisolated let retiring = Mutex<[String: [PluginRuntime]]>([:])
     private var nextSlot: UInt32 = 0
-    private var interpreterVersion: RuntimeVersion?
+    /// The versions of the interpreters asked so far, by path.
+    private var interpreterVersions: [String: RuntimeVersion] = [:]
 
     public init(configuration: EngineConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.configuration = configuration
@@ -63,9 +64,11 @@ public actor Engine {
         var pluginConfiguration = configuration
         if let restartPolicy { pluginConfiguration.restart.policy = restartPolicy }
         let log = PluginLog(directory: configuration.dataDirectory + "/logs", plugin: manifest.name)
+        // A runner no interpreter satisfies loads anyway: starting it is 105.
+        let python = manifest.runner.language == .python ? (try? self.python(for: manifest.runner.version)) ?? configuration.python : configuration.python
         return PluginRuntime(
-            manifest: manifest, directory: path, configuration: pluginConfiguration, uid: uid, eventLoop: group.next(), log: log,
-            host: HostService(manifest: manifest, log: log, storage: storage, engine: self))
+            manifest: manifest, directory: path, configuration: pluginConfiguration, python: python, uid: uid, eventLoop: group.next(),
+            log: log, host: HostService(manifest: manifest, log: log, storage: storage, engine: self))
     }
 
     /// Switches a loaded plugin to another copy of it (an upgrade or a
@@ -114,16 +117,12 @@ public actor Engine {
             throw PaddockError(.dependencyUnavailable, "\(id) cannot start: \(missing.message)", field: missing.field)
         }
         if manifest.runner.language == .python {
+            let python = try self.python(for: manifest.runner.version)
+            let environment = environment(python: python)
             if let folder = try environment.folder(for: runtime.directory), environment.sitePackages(folder) == nil {
                 throw PaddockError(
                     .dependencyUnavailable, "\(id) cannot start: its requirements.txt is not installed; install its package again",
                     field: PythonEnvironment.requirementsFile)
-            }
-            let installed = try pythonVersion()
-            if let minimum = manifest.runner.version, !minimum.isSatisfied(by: installed) {
-                throw PaddockError(
-                    .dependencyUnavailable, "\(id) needs Python \(minimum) or newer; \(configuration.python) is \(installed)",
-                    field: "runner.version")
             }
         }
         try await runtime.start()
@@ -135,7 +134,7 @@ public actor Engine {
     public func installRequirements(_ id: String, progress: @escaping @Sendable (String) -> Void) async throws {
         let runtime = try runtime(id)
         guard runtime.manifest.runner.language == .python else { return }
-        try await environment.build(for: runtime.directory, progress: progress)
+        try await environment(python: try python(for: runtime.manifest.runner.version)).build(for: runtime.directory, progress: progress)
     }
 
     /// Replaces a plugin's settings; they reach it at its next start.
@@ -377,10 +376,30 @@ public actor Engine {
         }
     }
 
-    private func pythonVersion() throws(PaddockError) -> RuntimeVersion {
-        if let interpreterVersion { return interpreterVersion }
-        let version = try Interpreter.version(of: configuration.python)
-        interpreterVersion = version
+    /// The interpreter for a Python runner asking for `minimum`: the
+    /// configured one when it is new enough, else the oldest installed one
+    /// that is (``Interpreter/candidates()``), by its real path.
+    /// - Throws: 105 when none is.
+    func python(for minimum: RuntimeVersion?) throws(PaddockError) -> String {
+        let configured = try version(of: configuration.python)
+        guard let minimum, !minimum.isSatisfied(by: configured) else { return configuration.python }
+        let found = Interpreter.candidates()
+            .compactMap { path in (try? version(of: path)).map { (path: path, version: $0) } }
+            .filter { minimum.isSatisfied(by: $0.version) }
+            .min { $0.version < $1.version }
+        guard let found else {
+            throw PaddockError(
+                .dependencyUnavailable,
+                "the plugin needs Python \(minimum) or newer; \(configuration.python) is \(configured), and no other interpreter installed here is",
+                field: "runner.version")
+        }
+        return found.path
+    }
+
+    private func version(of python: String) throws(PaddockError) -> RuntimeVersion {
+        if let known = interpreterVersions[python] { return known }
+        let version = try Interpreter.version(of: python)
+        interpreterVersions[python] = version
         return version
     }
 }

@@ -1,4 +1,5 @@
 import CLinux
+import Foundation
 import Glibc
 import PaddockCore
 
@@ -23,5 +24,31 @@ enum Interpreter {
             throw PaddockError(.dependencyUnavailable, "\(python) did not report its version")
         }
         return version
+    }
+
+    /// The Python interpreters installed on this host, by their real paths:
+    /// `python3.N` in /usr/bin and /usr/local/bin, and each version a version
+    /// manager installed (pyenv's `versions/*/bin/python3`, under
+    /// `$PYENV_ROOT`, `~/.pyenv` or /opt/pyenv), never a shim.
+    static func candidates() -> [String] {
+        var paths: [String] = []
+        for folder in ["/usr/bin", "/usr/local/bin"] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            where name.hasPrefix("python3.") && name.dropFirst("python3.".count).allSatisfy(\.isNumber) {
+                paths.append(folder + "/" + name)
+            }
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let managers = [environment["PYENV_ROOT"], environment["HOME"].map { $0 + "/.pyenv" }, "/root/.pyenv", "/opt/pyenv"].compactMap { $0 }
+        for root in Set(managers) {
+            for version in (try? FileManager.default.contentsOfDirectory(atPath: root + "/versions")) ?? [] {
+                paths.append(root + "/versions/" + version + "/bin/python3")
+            }
+        }
+        var seen = Set<String>()
+        return paths.compactMap { path in
+            guard let real = EngineConfiguration.realPath(path), !real.contains("/shims/"), access(real, X_OK) == 0 else { return nil }
+            return seen.insert(real).inserted ? real : nil
+        }
     }
 }

@@ -33,7 +33,7 @@ extension PluginRuntime {
         if manifest.runner.language == .python {
             overrides.binds.append(SandboxOverrides.Bind(source: configuration.pythonSDK, target: Self.sdkPath))
             overrides.environment["PYTHONPATH"] = Self.sdkPath
-            let environment = PythonEnvironment(root: configuration.dataDirectory + "/envs", python: configuration.python)
+            let environment = PythonEnvironment(root: configuration.dataDirectory + "/envs", python: python)
             if let folder = try environment.folder(for: directory) {
                 guard let sitePackages = environment.sitePackages(folder) else {
                     throw PaddockError(.dependencyUnavailable, "the plugin's requirements.txt is not installed", field: PythonEnvironment.requirementsFile)
@@ -43,9 +43,9 @@ extension PluginRuntime {
                 overrides.environment["PYTHONPATH"] = Self.sdkPath + ":" + PythonEnvironment.mountPoint
             }
             // An interpreter outside /usr (a version manager's) needs its whole prefix, where it is.
-            let prefix = Self.parent(of: Self.parent(of: configuration.python))
+            let prefix = Self.parent(of: Self.parent(of: python))
             if !prefix.hasPrefix("/usr") { overrides.readable.append(prefix) }
-            program = [configuration.python, "-m", "paddock_plugin", manifest.runner.entrypoint]
+            program = [python, "-m", "paddock_plugin", manifest.runner.entrypoint]
         } else {
             program = [try nativeExecutable()]
         }

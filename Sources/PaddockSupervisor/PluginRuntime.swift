@@ -16,6 +16,8 @@ final class PluginRuntime: @unchecked Sendable {
     let manifest: Manifest
     let directory: String
     let configuration: EngineConfiguration
+    /// A Python plugin's interpreter (``Engine/python(for:)``), by its real path.
+    let python: String
     /// The uid the plugin prefers (its registry's); it runs as the lease's.
     let preferredUID: UInt32
     let eventLoop: any EventLoop
@@ -57,12 +59,13 @@ final class PluginRuntime: @unchecked Sendable {
     }
 
     init(
-        manifest: Manifest, directory: String, configuration: EngineConfiguration, uid: UInt32, eventLoop: any EventLoop,
+        manifest: Manifest, directory: String, configuration: EngineConfiguration, python: String, uid: UInt32, eventLoop: any EventLoop,
         log: PluginLog, host: HostService
     ) {
         self.manifest = manifest
         self.directory = directory
         self.configuration = configuration
+        self.python = python
         self.preferredUID = uid
         self.eventLoop = eventLoop
         self.log = log

@@ -1,3 +1,4 @@
+import CLinux
 import Crypto
 import Dispatch
 import Foundation
@@ -103,8 +104,7 @@ struct PythonEnvironment: Sendable {
 
     private static func runBlocking(_ executable: String, _ arguments: [String], progress: (String) -> Void) throws {
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw PaddockError(.fileLimitExceeded, "cannot make a pipe") }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        guard paddock_pipe_cloexec(&fds) == 0 else { throw PaddockError(.fileLimitExceeded, "cannot make a pipe") }
         let pid: pid_t
         do {
             pid = try Spawn.start(

@@ -11,16 +11,23 @@ import Testing
 struct RequirementsInstallTests {
     typealias RunningDaemon = DaemonTests.RunningDaemon
 
-    /// A tool plugin whose `hello` imports `six` and answers with its version.
-    private func plugin(_ name: String, requirements: String, in work: String) throws -> String {
+    /// Whether this host has a Python 3.12 or newer besides Debian's 3.11 (a version manager's).
+    static let hasNewerPython = ((try? FileManager.default.contentsOfDirectory(atPath: "/root/.pyenv/versions")) ?? [])
+        .contains { $0.hasPrefix("3.12") || $0.hasPrefix("3.13") }
+
+    /// A tool plugin whose `hello` imports `six` and answers with its version and Python's.
+    private func plugin(_ name: String, requirements: String, in work: String, python: String = "3.11") throws -> String {
         let folder = work + "/" + name
         let created = try PaddockCLI.run("init", "--type", "tool", "--name", name, "--author", "a", "--dir", folder)
         try #require(created.status == 0, "\(created.stderr)")
         let main = try String(contentsOfFile: folder + "/main.py", encoding: .utf8)
         try Data(main.replacingOccurrences(
             of: #"return {"greeting": f"Hello, {name}!"}"#,
-            with: #"import six; return {"greeting": f"Hello, {name}!", "six": six.__version__}"#).utf8
+            with: #"import six, sys; return {"greeting": f"Hello, {name}!", "six": six.__version__, "python": sys.version.split()[0]}"#).utf8
         ).write(to: URL(fileURLWithPath: folder + "/main.py"))
+        let manifest = try String(contentsOfFile: folder + "/manifest.yaml", encoding: .utf8)
+        try Data(manifest.replacingOccurrences(of: #"version: "3.11""#, with: #"version: "\#(python)""#).utf8)
+            .write(to: URL(fileURLWithPath: folder + "/manifest.yaml"))
         try Data(requirements.utf8).write(to: URL(fileURLWithPath: folder + "/requirements.txt"))
         return folder
     }
@@ -44,6 +51,20 @@ struct RequirementsInstallTests {
         #expect(second.status == 0, "\(second.stderr)")
         #expect(!second.stderr.contains("installing requirements.txt"), "the environment is built again: \(second.stderr)")
         #expect(environments(daemon.data).count == 1, "\(environments(daemon.data))")
+    }
+
+    @Test(.enabled(if: hasNewerPython, "needs a Python 3.12 or newer under /root/.pyenv"))
+    func aRunnerVersionGetsAnInterpreterThatSatisfiesIt() throws {
+        let work = try HostProcesses.privateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let daemon = try RunningDaemon()
+        let installed = try daemon.paddock("install", try plugin("newer", requirements: "six==1.16.0\n", in: work, python: "3.12"))
+        try #require(installed.status == 0, "\(installed.stderr)")
+        let activated = try daemon.paddock("activate", "newer")
+        try #require(activated.status == 0, "\(activated.stderr)")
+        let answer = try daemon.paddock("invoke", "newer", "hello", "--params", #"{"name": "Ada"}"#)
+        #expect(answer.stdout.contains(#""python":"3.12"#) || answer.stdout.contains(#""python":"3.13"#), "\(answer.stdout) \(answer.stderr)")
+        #expect(answer.stdout.contains(#""six":"1.16.0""#))
     }
 
     @Test func anIndexThatCannotBeReachedIs105WithTheInstallersLastLines() throws {
