@@ -121,8 +121,8 @@ public actor Engine {
             let environment = environment(python: python)
             if let folder = try environment.folder(for: runtime.directory), environment.sitePackages(folder) == nil {
                 throw PaddockError(
-                    .dependencyUnavailable, "\(id) cannot start: its requirements.txt is not installed; install its package again",
-                    field: PythonEnvironment.requirementsFile)
+                    .dependencyUnavailable, "\(id) cannot start: its requirements (requirements.txt or uv.lock) are not installed; install its package again",
+                    field: "requirements")
             }
         }
         try await runtime.start()

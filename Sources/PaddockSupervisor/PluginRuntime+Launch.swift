@@ -36,7 +36,7 @@ extension PluginRuntime {
             let environment = PythonEnvironment(root: configuration.dataDirectory + "/envs", python: python)
             if let folder = try environment.folder(for: directory) {
                 guard let sitePackages = environment.sitePackages(folder) else {
-                    throw PaddockError(.dependencyUnavailable, "the plugin's requirements.txt is not installed", field: PythonEnvironment.requirementsFile)
+                    throw PaddockError(.dependencyUnavailable, "the plugin's requirements are not installed", field: "requirements")
                 }
                 // Read-only, like the SDK: the plugin imports its libraries and cannot change them.
                 overrides.binds.append(SandboxOverrides.Bind(source: sitePackages, target: PythonEnvironment.mountPoint))

@@ -5,15 +5,16 @@ import Foundation
 import Glibc
 import PaddockCore
 
-/// The libraries a Python plugin's `requirements.txt` names, installed at
-/// install time, outside the sandbox, into `<data>/envs/<key>/`: a virtual
+/// The libraries a Python plugin's `requirements.txt` (or `pyproject.toml`
+/// with `uv.lock`) names, installed at install time, outside the sandbox,
+/// as wheels only (building a source package would run its code as the
+/// daemon), into `<data>/envs/<key>/`: a virtual
 /// environment of the daemon's interpreter, built under a temporary name,
 /// byte-compiled, marked complete and only then renamed into place. The key
 /// is a hash of the interpreter and the requirements' text, so plugins and
 /// versions with the same requirements share one environment. A plugin
 /// sees its environment's site-packages, read-only, at ``mountPoint``.
 struct PythonEnvironment: Sendable {
-    static let requirementsFile = "requirements.txt"
     /// Where a plugin finds its libraries, on its `PYTHONPATH`.
     static let mountPoint = "/paddock/env"
     private static let completeMarker = ".paddock-complete"
@@ -24,14 +25,86 @@ struct PythonEnvironment: Sendable {
     /// The interpreter, by its real path.
     let python: String
 
+    /// What pins a plugin's libraries: its `requirements.txt`, or the
+    /// `uv.lock` beside its `pyproject.toml`.
+    struct Requirements: Sendable {
+        enum Kind: String, Sendable {
+            case requirements = "requirements.txt"
+            case uvLock = "uv.lock"
+        }
+
+        var kind: Kind
+        var text: [UInt8]
+    }
+
+    /// The plugin's requirements, nil when it has none.
+    /// - Throws: 102 for a requirements file with an option other than an
+    ///   index (a local path, `--no-binary`, a `file:` URL).
+    func requirements(in directory: String) throws(PaddockError) -> Requirements? {
+        if let text = try Self.read(directory, Requirements.Kind.requirements.rawValue) {
+            try Self.check(text)
+            return Requirements(kind: .requirements, text: text)
+        }
+        if try Self.read(directory, "pyproject.toml") != nil, let lock = try Self.read(directory, Requirements.Kind.uvLock.rawValue) {
+            return Requirements(kind: .uvLock, text: lock)
+        }
+        return nil
+    }
+
     /// The environment for the plugin in `directory`, nil when it has no requirements.
     func folder(for directory: String) throws(PaddockError) -> String? {
-        guard let fd = try FileSystem.openInside(directory, Self.requirementsFile) else { return nil }
-        defer { close(fd) }
-        let requirements = try FileSystem.read(descriptor: fd, limit: 1 << 20, name: Self.requirementsFile)
-        let key = Array(SHA256.hash(data: Array((python + "\n").utf8) + requirements)).hexString
+        guard let requirements = try requirements(in: directory) else { return nil }
+        let key = Array(SHA256.hash(data: Array((python + "\n" + requirements.kind.rawValue + "\n").utf8) + requirements.text)).hexString
         return root + "/" + String(key.prefix(32))
     }
+
+    private static func read(_ directory: String, _ name: String) throws(PaddockError) -> [UInt8]? {
+        guard let fd = try FileSystem.openInside(directory, name) else { return nil }
+        defer { close(fd) }
+        let bytes = try FileSystem.read(descriptor: fd, limit: (4 << 20) + 1, name: name)
+        guard bytes.count <= 4 << 20 else { throw PaddockError(.wrongFormat, "\(name) is larger than 4 MiB", field: name) }
+        return bytes
+    }
+
+    /// Requirements and index options only: pip runs outside the sandbox,
+    /// so nothing in the file may point it at the host's files or make it
+    /// build (run) a package's own code.
+    private static func check(_ text: [UInt8]) throws(PaddockError) {
+        let allowed = ["--index-url", "-i", "--extra-index-url"]
+        let joined = String(decoding: text, as: UTF8.self).replacingOccurrences(of: "\\\n", with: " ")
+        for raw in joined.split(whereSeparator: \.isNewline) {
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map {
+                $0.trimmingCharacters(in: .whitespaces)
+            } ?? ""
+            guard !line.isEmpty else { continue }
+            let option = line.hasPrefix("-") ? String(line.split(whereSeparator: { $0 == " " || $0 == "=" }).first ?? "") : nil
+            if let option, !allowed.contains(option) || line.contains("file:") {
+                throw PaddockError(
+                    .wrongFormat, "requirements.txt may name packages and --index-url / --extra-index-url, not '\(option.escapingControlCharacters())'",
+                    field: Requirements.Kind.requirements.rawValue)
+            }
+            if option == nil, line.hasPrefix(".") || line.hasPrefix("/") || line.contains("file:") {
+                throw PaddockError(
+                    .wrongFormat, "requirements.txt may name packages from an index, not local paths or file: URLs",
+                    field: Requirements.Kind.requirements.rawValue)
+            }
+        }
+    }
+
+    /// Turns a `uv.lock` into pinned requirements (`name==version` of every
+    /// package from an index; the project itself is not one).
+    private static let lockReader = """
+        import sys, tomllib
+        lock = tomllib.load(open(sys.argv[1], "rb"))
+        pins = []
+        for package in lock.get("package", []):
+            source = package.get("source", {})
+            if "registry" in source:
+                pins.append(f"{package['name']}=={package['version']}")
+            elif not ("editable" in source or "virtual" in source):
+                sys.exit(f"uv.lock: {package.get('name')} comes from {sorted(source)}, not from a package index")
+        open(sys.argv[2], "w").write("\\n".join(pins) + "\\n")
+        """
 
     /// The environment's site-packages, when the environment is complete.
     func sitePackages(_ folder: String) -> String? {
@@ -46,19 +119,30 @@ struct PythonEnvironment: Sendable {
     /// - Throws: 105 with the installer's last lines when an install step fails
     ///   (a package index that cannot be reached, a requirement that does not exist).
     func build(for directory: String, progress: @escaping @Sendable (String) -> Void) async throws {
-        guard let folder = try folder(for: directory), sitePackages(folder) == nil else { return }
+        guard let requirements = try requirements(in: directory), let folder = try folder(for: directory), sitePackages(folder) == nil
+        else { return }
         mkdir(root, 0o755)
         let building = root + "/" + Self.buildingPrefix + String(folder.split(separator: "/").last!) + "-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
             progress("creating a Python environment")
             try await run(python, ["-m", "venv", building], progress: progress)
-            progress("installing \(Self.requirementsFile)")
-            try await run(
-                building + "/bin/python",
-                ["-m", "pip", "install", "--no-input", "--disable-pip-version-check", "--progress-bar", "off", "--timeout", "20",
-                 "--retries", "1", "-r", directory + "/" + Self.requirementsFile], progress: progress)
+            // pip reads a copy: the plugin's file is read once, without following links.
+            let pinned = building + "/paddock-requirements.txt"
+            var pip = ["-m", "pip", "install", "--no-input", "--disable-pip-version-check", "--progress-bar", "off", "--timeout", "20",
+                       "--retries", "1", "--only-binary=:all:", "-r", pinned]
+            switch requirements.kind {
+            case .requirements:
+                try Self.write(requirements.text, to: pinned)
+            case .uvLock:
+                try Self.write(requirements.text, to: building + "/uv.lock")
+                try await run(building + "/bin/python", ["-I", "-S", "-c", Self.lockReader, building + "/uv.lock", pinned], progress: progress)
+                pip.append("--no-deps")  // the lock names every package
+            }
+            progress("installing \(requirements.kind.rawValue)")
+            try await run(building + "/bin/python", pip, progress: progress)
             progress("byte-compiling")
-            try await run(building + "/bin/python", ["-m", "compileall", "-q", building + "/lib"], progress: progress)
+            // Isolated and without site: no `.pth` file of a package runs as the daemon.
+            try await run(building + "/bin/python", ["-I", "-S", "-m", "compileall", "-q", building + "/lib"], progress: progress)
             guard FileManager.default.createFile(atPath: building + "/" + Self.completeMarker, contents: Data()) else {
                 throw PaddockError(.fileLimitExceeded, "cannot mark the environment complete")
             }
@@ -72,6 +156,12 @@ struct PythonEnvironment: Sendable {
         } catch {
             try? FileManager.default.removeItem(atPath: building)
             throw error
+        }
+    }
+
+    private static func write(_ bytes: [UInt8], to path: String) throws(PaddockError) {
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+            throw PaddockError(.fileLimitExceeded, "cannot write \(path)")
         }
     }
 
@@ -121,7 +211,7 @@ struct PythonEnvironment: Sendable {
         var pending: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            let count = read(fds[0], &buffer, buffer.count)
+            let count = Glibc.read(fds[0], &buffer, buffer.count)
             if count < 0, errno == EINTR { continue }
             guard count > 0 else { break }
             pending += buffer[..<count]
@@ -139,7 +229,7 @@ struct PythonEnvironment: Sendable {
             throw PaddockError(
                 .dependencyUnavailable,
                 "installing the plugin's requirements failed (\((executable as NSString).lastPathComponent) \(arguments.prefix(3).joined(separator: " ")), status \(status)): \(last.joined(separator: " | "))",
-                field: requirementsFile)
+                field: "requirements")
         }
     }
 }

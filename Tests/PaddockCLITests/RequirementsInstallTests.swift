@@ -67,6 +67,44 @@ struct RequirementsInstallTests {
         #expect(answer.stdout.contains(#""six":"1.16.0""#))
     }
 
+    @Test func aProjectWithAUVLockInstallsWhatTheLockPinsAndUnsafeOptionsAreRefused() throws {
+        let work = try HostProcesses.privateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let daemon = try RunningDaemon()
+        let folder = try plugin("locked", requirements: "", in: work)
+        try FileManager.default.removeItem(atPath: folder + "/requirements.txt")
+        try Data("[project]\nname = \"locked\"\nversion = \"0.1.0\"\ndependencies = [\"six\"]\n".utf8)
+            .write(to: URL(fileURLWithPath: folder + "/pyproject.toml"))
+        try Data("""
+            version = 1
+            requires-python = ">=3.11"
+
+            [[package]]
+            name = "six"
+            version = "1.15.0"
+            source = { registry = "https://pypi.org/simple" }
+
+            [[package]]
+            name = "locked"
+            version = "0.1.0"
+            source = { virtual = "." }
+            dependencies = [{ name = "six" }]
+
+            """.utf8).write(to: URL(fileURLWithPath: folder + "/uv.lock"))
+        let installed = try daemon.paddock("install", folder)
+        try #require(installed.status == 0, "\(installed.stderr)")
+        #expect(try daemon.paddock("activate", "locked").status == 0)
+        let answer = try daemon.paddock("invoke", "locked", "hello", "--params", #"{"name": "Ada"}"#)
+        #expect(answer.stdout.contains(#""six":"1.15.0""#), "\(answer.stdout) \(answer.stderr)")
+
+        // Options that would make pip build (run) a package's code as root, or read the host's files.
+        for requirements in ["six==1.16.0\n--no-binary=:all:\n", "-e /etc\n", "./local-package\n", "six @ file:///etc/passwd\n"] {
+            let unsafe = try daemon.paddock("install", try plugin("unsafe", requirements: requirements, in: work + "/\(requirements.hashValue)"))
+            #expect(unsafe.status == 1 && unsafe.stderr.contains("error 102"), "\(requirements): \(unsafe.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: daemon.data + "/plugins") == ["locked"])
+    }
+
     @Test func anIndexThatCannotBeReachedIs105WithTheInstallersLastLines() throws {
         let work = try HostProcesses.privateDirectory()
         defer { try? FileManager.default.removeItem(atPath: work) }
