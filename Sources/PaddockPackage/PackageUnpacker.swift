@@ -83,7 +83,8 @@ public struct PackageUnpacker: Sendable {
                 hashed.append((path, .link, Array(SHA256.hash(data: target)).hexString))
             case .file:
                 let executable = Self.mode(of: entry).map { $0 & 0o111 != 0 } ?? false
-                let digest = try write(entry, from: archive, at: path, in: root, executable: executable, total: &total)
+                let digest = try write(
+                    entry, from: archive, at: path, in: root, executable: executable, packageBytes: package.count, total: &total)
                 hashed.append((path, executable ? .executable : .file, digest))
             }
         }
@@ -129,10 +130,12 @@ public struct PackageUnpacker: Sendable {
 
     /// Writes a file entry, counting what comes out against the limits; returns its SHA-256.
     private func write(
-        _ entry: Entry, from archive: Archive, at path: String, in root: Int32, executable: Bool, total: inout Int
+        _ entry: Entry, from archive: Archive, at path: String, in root: Int32, executable: Bool, packageBytes: Int, total: inout Int
     ) throws(PaddockError) -> String {
         // What the archive claims is checked first; what comes out is counted below, since a claim can lie.
-        let allowance = max(policy.ratioFloorBytes, Int(clamping: entry.compressedSize).multipliedReportingOverflow(by: policy.maximumCompressionRatio).partialValue)
+        // An entry's compressed size cannot exceed the archive's: a claim that it does earns no allowance.
+        let compressed = min(Int(clamping: entry.compressedSize), packageBytes)
+        let allowance = max(policy.ratioFloorBytes, compressed.multipliedReportingOverflow(by: policy.maximumCompressionRatio).partialValue)
         try check(claimed: Int(clamping: entry.uncompressedSize), allowance: allowance, total: total, path: path)
         let parent = try Self.makeDirectories(root, path, includingLast: false)
         defer { close(parent) }

@@ -23,14 +23,15 @@ extension Daemon {
         progress("unpacking", "checking and unpacking \(ByteSize(bytes: package.count)) of package")
         let staged = try files.stage(package, policy: packagePolicy)
         let id = staged.manifest.name
-        if staged.manifest.runner.language == .python {
-            do {
+        do {
+            // Without requirements, whether an interpreter fits is the activation's question (105 there).
+            if staged.manifest.runner.language == .python, try PythonEnvironment.requirements(in: staged.directory) != nil {
                 let python = try await engine.python(for: staged.manifest.runner.version)
                 try await engine.environment(python: python).build(for: staged.directory) { line in progress("environment", line) }
-            } catch {
-                files.remove(staged.directory)
-                throw error
             }
+        } catch {
+            files.remove(staged.directory)
+            throw error
         }
         guard installing.insert(id).inserted else {
             files.remove(staged.directory)

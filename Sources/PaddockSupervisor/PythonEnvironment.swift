@@ -40,12 +40,12 @@ struct PythonEnvironment: Sendable {
     /// The plugin's requirements, nil when it has none.
     /// - Throws: 102 for a requirements file with an option other than an
     ///   index (a local path, `--no-binary`, a `file:` URL).
-    func requirements(in directory: String) throws(PaddockError) -> Requirements? {
-        if let text = try Self.read(directory, Requirements.Kind.requirements.rawValue) {
-            try Self.check(text)
+    static func requirements(in directory: String) throws(PaddockError) -> Requirements? {
+        if let text = try read(directory, Requirements.Kind.requirements.rawValue) {
+            try check(text)
             return Requirements(kind: .requirements, text: text)
         }
-        if try Self.read(directory, "pyproject.toml") != nil, let lock = try Self.read(directory, Requirements.Kind.uvLock.rawValue) {
+        if try read(directory, "pyproject.toml") != nil, let lock = try read(directory, Requirements.Kind.uvLock.rawValue) {
             return Requirements(kind: .uvLock, text: lock)
         }
         return nil
@@ -53,7 +53,7 @@ struct PythonEnvironment: Sendable {
 
     /// The environment for the plugin in `directory`, nil when it has no requirements.
     func folder(for directory: String) throws(PaddockError) -> String? {
-        guard let requirements = try requirements(in: directory) else { return nil }
+        guard let requirements = try Self.requirements(in: directory) else { return nil }
         let key = Array(SHA256.hash(data: Array((python + "\n" + requirements.kind.rawValue + "\n").utf8) + requirements.text)).hexString
         return root + "/" + String(key.prefix(32))
     }
@@ -119,7 +119,7 @@ struct PythonEnvironment: Sendable {
     /// - Throws: 105 with the installer's last lines when an install step fails
     ///   (a package index that cannot be reached, a requirement that does not exist).
     func build(for directory: String, progress: @escaping @Sendable (String) -> Void) async throws {
-        guard let requirements = try requirements(in: directory), let folder = try folder(for: directory), sitePackages(folder) == nil
+        guard let requirements = try Self.requirements(in: directory), let folder = try folder(for: directory), sitePackages(folder) == nil
         else { return }
         mkdir(root, 0o755)
         let building = root + "/" + Self.buildingPrefix + String(folder.split(separator: "/").last!) + "-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
