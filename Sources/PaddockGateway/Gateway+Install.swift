@@ -11,6 +11,9 @@ import PaddockCore
 /// or with `Accept: text/event-stream` as `progress` events, then `result`
 /// or `error`. `GET /v1/plugins/{id}/versions` and `POST .../rollback`.
 extension Gateway {
+    /// An install builds its Python environment before it answers: minutes, not the call timeout.
+    static let installTimeout = Duration.seconds(3600)
+
     func installPackage(_ request: Request, _ context: GatewayContext) async throws -> Response {
         let limit = configuration.maximumPackageBytes
         let package: [UInt8]
@@ -37,7 +40,8 @@ extension Gateway {
             cache.forget(plugin: id)
         }
         guard wantsEvents else {
-            let result = try await supervisor.streamingCall(.install, install.params, onChunk: { _ in }, connected: { _ in })
+            let result = try await supervisor.streamingCall(
+                .install, install.params, timeout: Self.installTimeout, onChunk: { _ in }, connected: { _ in })
             forget(result)
             let upgraded = (try? JSONValue(parsing: result))?["previous_version"] != nil
                 || (try? JSONValue(parsing: result))?["unchanged"] != nil
@@ -47,7 +51,7 @@ extension Gateway {
         let task = Task {
             do {
                 let result = try await supervisor.streamingCall(
-                    .install, install.params,
+                    .install, install.params, timeout: Self.installTimeout,
                     onChunk: { chunk in
                         guard let progress = (try? JSONValue(parsing: chunk))?["progress"] else { return }
                         events.yield(Self.event("progress", progress.jsonBytes))

@@ -72,17 +72,18 @@ public actor SupervisorClient {
         return nil
     }
 
-    /// Calls a streaming method on a connection of its own, so that pausing
+    /// Calls a streaming method on a connection of its own (with `timeout`
+    /// over the client's own: an install that builds an environment is long), so that pausing
     /// it (a consumer that cannot keep up, see ``ControlClient/setReading(_:)``)
     /// holds up no other call. `connected` gets the connection first.
     public nonisolated func streamingCall(
-        _ method: ControlMethod, _ params: JSONValue, onChunk: @escaping @Sendable ([UInt8]) -> Void,
+        _ method: ControlMethod, _ params: JSONValue, timeout: Duration? = nil, onChunk: @escaping @Sendable ([UInt8]) -> Void,
         connected: @Sendable (ControlClient) -> Void
     ) async throws -> [UInt8] {
         guard let client = await ControlClient.connect(socketPath: socketPath) else { throw unreachable() }
         defer { client.close() }
         connected(client)
-        return try await client.call(method, params, timeout: timeout, onChunk: onChunk)
+        return try await client.call(method, params, timeout: timeout ?? self.timeout, onChunk: onChunk)
     }
 
     /// A call's result as JSON.
