@@ -23,6 +23,11 @@ extension Daemon {
         progress("unpacking", "checking and unpacking \(ByteSize(bytes: package.count)) of package")
         let staged = try files.stage(package, policy: packagePolicy)
         let id = staged.manifest.name
+        guard installing.insert(id).inserted else {
+            files.remove(staged.directory)
+            throw PaddockError(.rateLimited, "an install of \(id) is under way; try again when it has finished", reason: .inUse)
+        }
+        defer { installing.remove(id) }
         do {
             // Without requirements, whether an interpreter fits is the activation's question (105 there).
             if staged.manifest.runner.language == .python, try PythonEnvironment.requirements(in: staged.directory) != nil {
@@ -33,11 +38,6 @@ extension Daemon {
             files.remove(staged.directory)
             throw error
         }
-        guard installing.insert(id).inserted else {
-            files.remove(staged.directory)
-            throw PaddockError(.rateLimited, "an install of \(id) is under way; try again when it has finished", reason: .inUse)
-        }
-        defer { installing.remove(id) }
         var result: [String: JSONValue] = [
             "digest": .string(staged.unpacked.digest), "signed": .bool(staged.unpacked.signer != nil),
             "trusted_signer": .bool(staged.unpacked.trusted), "files": .int(staged.unpacked.files),
@@ -120,6 +120,7 @@ extension Daemon {
         let stale = try await registry.switchVersion(
             id, to: manifest.version.description, directory: directory, digest: staged.unpacked.digest, signer: staged.unpacked.signer)
         for folder in stale where folder.hasPrefix(files.plugins + "/") { files.remove(folder) }
+        if !stale.isEmpty { await removeUnusedEnvironments(installing: id) }
         progress("installed", "\(id) \(installed.version) → \(manifest.version)")
         var record = current
         record.version = manifest.version.description
@@ -127,6 +128,23 @@ extension Daemon {
         return Self.json(record).merging([
             "previous_version": .string(installed.version.description), "widened": .array(widened.map(JSONValue.string)),
         ])
+    }
+
+    /// Removes the Python environments no installed copy uses (after an
+    /// uninstall, or an upgrade that dropped a copy; `installing` is its
+    /// plugin). While another install is under way, its environment may not
+    /// be recorded yet: nothing is removed then.
+    func removeUnusedEnvironments(installing current: String? = nil) async {
+        guard installing.subtracting([current].compactMap { $0 }).isEmpty, let directories = try? await registry.installedDirectories() else { return }
+        var used = Set<String>()
+        for directory in directories {
+            guard let manifest = try? ManifestLoader().manifest(in: directory), manifest.runner.language == .python,
+                let python = try? await engine.python(for: manifest.runner.version),
+                let folder = try? engine.environment(python: python).folder(for: directory)
+            else { continue }
+            used.insert(folder)
+        }
+        engine.environment(python: engine.configuration.python).sweep(keeping: used)
     }
 
     /// `rollback {"id"}`: switches to the copy installed before the current one, the same way as an upgrade.

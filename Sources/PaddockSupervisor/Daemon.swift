@@ -141,6 +141,7 @@ public actor Daemon {
         let copies = try await registry.versions(id)
         try await registry.uninstall(id)
         for copy in copies where copy.directory.hasPrefix(files.plugins + "/") { files.remove(copy.directory) }
+        await removeUnusedEnvironments()
         try await engine.storage.run { store, _ in try store.removeAll(plugin: id) }
         for folder in ["data", "tmp"] { try? FileManager.default.removeItem(atPath: "\(dataDirectory)/\(folder)/\(id)") }
         return .object(["id": .string(id), "uninstalled": .bool(true)])

@@ -165,9 +165,11 @@ struct PythonEnvironment: Sendable {
         }
     }
 
-    /// Removes environments an interrupted build left.
-    func sweep() {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where name.hasPrefix(Self.buildingPrefix) {
+    /// Removes environments an interrupted build left, and, given the
+    /// environments installed copies use, every complete one outside them.
+    func sweep(keeping used: Set<String>? = nil) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        where name.hasPrefix(Self.buildingPrefix) || used.map({ !$0.contains(root + "/" + name) }) == true {
             try? FileManager.default.removeItem(atPath: root + "/" + name)
         }
     }

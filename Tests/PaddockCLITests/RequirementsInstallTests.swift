@@ -51,6 +51,12 @@ struct RequirementsInstallTests {
         #expect(second.status == 0, "\(second.stderr)")
         #expect(!second.stderr.contains("installing requirements.txt"), "the environment is built again: \(second.stderr)")
         #expect(environments(daemon.data).count == 1, "\(environments(daemon.data))")
+
+        // The environment goes with the last plugin that uses it.
+        #expect(try daemon.paddock("uninstall", "six-too").status == 0)
+        #expect(environments(daemon.data).count == 1)
+        #expect(try daemon.paddock("uninstall", "six-user", "--force").status == 0)
+        #expect(environments(daemon.data) == [])
     }
 
     @Test(.enabled(if: hasNewerPython, "needs a Python 3.12 or newer under /root/.pyenv"))
