@@ -20,6 +20,8 @@ struct PluginPacker {
             throw ExitCode.failure
         }
         let key = try signingKey.map { path throws(PaddockError) in try SigningKey.privateKey(at: path) }
+        // Built before the files are read: a first build writes Package.resolved, and the next pack must read the same files.
+        let executable = manifest.runner.language == .swift ? try build(directory, product: manifest.name) : nil
         var reported = 0
         var entries = try PackageSource.entries(in: directory) { total in
             // A line per 16 MiB read, for packages large enough to wait for.
@@ -27,9 +29,9 @@ struct PluginPacker {
             reported = total >> 24
             FileHandle.standardError.write(Data("packing: \(ByteSize(bytes: total)) read\n".utf8))
         }
-        if manifest.runner.language == .swift {
-            entries.removeAll { $0.path == "bin/" + manifest.name }
-            entries.append(try build(directory, product: manifest.name))
+        if let executable {
+            entries.removeAll { $0.path == executable.path }
+            entries.append(executable)
         }
         return (try PackageWriter.write(entries, signingKey: key), manifest)
     }

@@ -37,6 +37,10 @@ struct PackageInstallTests {
         let packed = try pack(options)
         try #require(packed.status == 0, "\(packed.stderr)")
         #expect(packed.stdout.contains("sha256 "))
+        // Packing again (a Swift plugin's build now done) gives the same bytes.
+        let again = try pack(options.dropLast(options.count - 1) + ["-o", work + "/again.pkg"] + options.dropFirst(3))
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: work + "/p.pkg")) == Data(contentsOf: URL(fileURLWithPath: work + "/again.pkg")))
 
         let daemon = try RunningDaemon()
         let installed = try daemon.paddock("install", work + "/p.pkg")
