@@ -34,17 +34,18 @@ extension Gateway {
         let wantsEvents = request.headers[.accept]?.contains("text/event-stream") == true
         let install = InstallRequest(.package(package), yes: yes, force: force, stream: wantsEvents)
         let supervisor = self.supervisor
-        let forget: @Sendable ([UInt8]) -> Void = { [catalog, cache] result in
-            guard let id = (try? JSONValue(parsing: result))?["id"]?.stringValue else { return }
+        // What the plugin was is stale once it is installed anew: its description and cached results.
+        let forget: @Sendable (JSONValue?) -> Void = { [catalog, cache] result in
+            guard let id = result?["id"]?.stringValue else { return }
             catalog.forget(id)
             cache.forget(plugin: id)
         }
         guard wantsEvents else {
             let result = try await supervisor.streamingCall(
                 .install, install.params, timeout: Self.installTimeout, onChunk: { _ in }, connected: { _ in })
-            forget(result)
-            let upgraded = (try? JSONValue(parsing: result))?["previous_version"] != nil
-                || (try? JSONValue(parsing: result))?["unchanged"] != nil
+            let answer = try? JSONValue(parsing: result)
+            forget(answer)
+            let upgraded = answer?["previous_version"] != nil || answer?["unchanged"] != nil
             return Self.raw(result, status: upgraded ? .ok : .created)
         }
         let events = ChunkStream(pause: {}, resume: {})
@@ -56,7 +57,7 @@ extension Gateway {
                         guard let progress = (try? JSONValue(parsing: chunk))?["progress"] else { return }
                         events.yield(Self.event("progress", progress.jsonBytes))
                     }, connected: { _ in })
-                forget(result)
+                forget(try? JSONValue(parsing: result))
                 events.yield(Self.event("result", result))
             } catch {
                 events.yield(Self.event("error", Self.errorBody(EdgeMiddleware.gatewayError(error).error)))

@@ -18,11 +18,7 @@ public struct PackageListing: Sendable, Equatable {
 
     /// The listing of `entries` (any order).
     public init(_ entries: [PackageEntry]) {
-        var lines = [Self.header]
-        for entry in entries.sorted(by: { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }) {
-            lines.append("\(entry.kind.rawValue) \(Array(SHA256.hash(data: entry.contents)).hexString) \(entry.path)")
-        }
-        self.init(text: lines.joined(separator: "\n") + "\n")
+        self.init(hashed: entries.map { ($0.path, $0.kind, Array(SHA256.hash(data: $0.contents)).hexString) })
     }
 
     /// Lines already hashed: `(path, kind, sha256 hex)`.

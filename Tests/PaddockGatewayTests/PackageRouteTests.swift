@@ -47,6 +47,13 @@ struct PackageRouteTests {
         let call = try stack.request("POST", "/v1/plugins/text-tools/tools/word_count", key: tenant, body: #"{"text": "a b"}"#)
         #expect(call.json?["words"] == .int(2), "\(call.text)")
 
+        // The same package again changes nothing; the same version with other contents is refused.
+        let again = try post(stack, "/v1/plugins", key: stack.admin, body: first)
+        #expect(again.status == 200 && again.json?["unchanged"] == .bool(true), "\(again.text)")
+        try Data("# changed\n".utf8).write(to: URL(fileURLWithPath: work + "/text-tools-1.0.0/NOTES.md"))
+        let changed = try post(stack, "/v1/plugins", key: stack.admin, body: try package("text-tools", version: "1.0.0", in: work))
+        #expect(changed.status == 400 && changed.json?["code"] == .int(102), "\(changed.text)")
+
         // Garbage is a coded 400; a body past limits.package a 413.
         let garbage = try post(stack, "/v1/plugins", key: stack.admin, body: Array("not a zip".utf8))
         #expect(garbage.status == 400 && garbage.json?["details"]?["reason"] == "not_a_package", "\(garbage.text)")
