@@ -15,6 +15,10 @@ public enum Spawn {
         case open(_ path: String, flags: Int32, mode: mode_t = 0, as: Int32)
         /// A descriptor closed.
         case close(Int32)
+        /// Every descriptor from `lowest` up closed: for a helper that needs
+        /// only its standard ones, whatever the daemon holds open without
+        /// close-on-exec (a listening socket of NIO's is one).
+        case closeFrom(Int32)
 
         /// Standard input from /dev/null.
         public static let nullInput = FileAction.open("/dev/null", flags: O_RDONLY, as: 0)
@@ -50,6 +54,11 @@ public enum Spawn {
             case .duplicate(let source, let target): posix_spawn_file_actions_adddup2(&fileActions, source, target)
             case .open(let path, let flags, let mode, let target): posix_spawn_file_actions_addopen(&fileActions, target, path, flags, mode)
             case .close(let descriptor): posix_spawn_file_actions_addclose(&fileActions, descriptor)
+            case .closeFrom(let lowest):
+                // glibc's closefrom action is not visible to Swift: close what is open now, by number.
+                for descriptor in openDescriptors() where descriptor >= lowest {
+                    posix_spawn_file_actions_addclose(&fileActions, descriptor)
+                }
             }
         }
         var attributes = posix_spawnattr_t()
@@ -82,6 +91,19 @@ public enum Spawn {
 
     /// Waits for child `pid` to end (through interrupted waits).
     /// - Returns: its raw wait status, and its peak resident memory in bytes.
+    /// The descriptors this process has open (from /proc/self/fd).
+    private static func openDescriptors() -> [Int32] {
+        guard let directory = opendir("/proc/self/fd") else { return [] }
+        defer { closedir(directory) }
+        let own = dirfd(directory)
+        var descriptors: [Int32] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let descriptor = Int32(name), descriptor != own { descriptors.append(descriptor) }
+        }
+        return descriptors
+    }
+
     public static func wait(_ pid: pid_t) -> (status: Int32, maxResidentBytes: Int) {
         var status: Int32 = 0
         var usage = rusage()

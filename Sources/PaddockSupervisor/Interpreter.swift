@@ -11,7 +11,7 @@ enum Interpreter {
         var fds: [Int32] = [0, 0]
         guard paddock_pipe_cloexec(&fds) == 0 else { throw PaddockError(.dependencyUnavailable, "no pipe to ask \(python) its version") }
         let spawned = Result { () throws(PaddockError) in
-            try Spawn.start(python, arguments: ["-S", "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"], actions: [.duplicate(fds[1], to: 1)])
+            try Spawn.start(python, arguments: ["-S", "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"], actions: [.duplicate(fds[1], to: 1), .closeFrom(3)])
         }
         close(fds[1])
         defer { close(fds[0]) }

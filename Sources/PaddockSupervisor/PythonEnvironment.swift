@@ -202,7 +202,7 @@ struct PythonEnvironment: Sendable {
             pid = try Spawn.start(
                 "/usr/bin/setpriv", arguments: ["--pdeathsig", "KILL", "--", executable] + arguments,
                 environment: installerEnvironment(),
-                actions: [.nullInput, .duplicate(fds[1], to: 1), .duplicate(fds[1], to: 2)], resetSignals: true)
+                actions: [.nullInput, .duplicate(fds[1], to: 1), .duplicate(fds[1], to: 2), .closeFrom(3)], resetSignals: true)
         } catch {
             close(fds[0])
             close(fds[1])

@@ -37,6 +37,16 @@ import Testing
         #expect(output == "hello /bin/sh\nerr\n", "stdin is empty, stderr joins stdout")
     }
 
+    @Test func closeFromLeavesTheChildOnlyItsStandardDescriptors() throws {
+        // A descriptor without close-on-exec, as NIO's listening sockets are.
+        let open = Glibc.open("/dev/null", O_RDONLY)
+        defer { close(open) }
+        let inherited = try shell("[ -e /proc/self/fd/\(open) ] && echo inherited || echo closed")
+        #expect(inherited.output == "inherited\n")
+        let closed = try shell("[ -e /proc/self/fd/\(open) ] && echo inherited || echo closed", actions: [.closeFrom(3)])
+        #expect(closed.output == "closed\n")
+    }
+
     @Test func opensFilesForTheChild() throws {
         let path = "/tmp/paddock-spawn-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { unlink(path) }
