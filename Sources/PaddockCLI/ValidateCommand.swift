@@ -10,10 +10,10 @@ struct ValidateCommand: ParsableCommand {
         discussion: "Exits 0 when the manifest is valid and 1 when it is not."
     )
 
-    @Argument(help: "The plugin directory (holding manifest.yaml).")
+    @Argument(help: "The plugin directory (holding manifest.yaml: Paddock's format or a Dify plugin's).")
     var directory: String
 
-    @Flag(help: "Print one JSON object: {\"ok\", \"errors\", \"warnings\", \"manifest\"}.")
+    @Flag(help: "Print one JSON object: {\"ok\", \"format\", \"errors\", \"warnings\", \"manifest\"}.")
     var json = false
 
     func run() throws {
@@ -38,11 +38,12 @@ extension ManifestReport {
     /// The report for people: a verdict line, then one line per problem.
     func humanText(for directory: String) -> String {
         var text: String
+        let kind = format == .dify ? "Dify plugin" : "Paddock plugin"
         if let manifest {
-            text = "✓ \(directory): \(manifest.name) \(manifest.version) (\(manifest.type.rawValue)) is valid\n"
+            text = "✓ \(directory): \(kind) \(manifest.name) \(manifest.version) (\(manifest.type.rawValue)) is valid\n"
         } else {
             let count = errors.count == 1 ? "1 problem" : "\(errors.count) problems"
-            text = "✗ \(directory): \(count)\n"
+            text = "✗ \(directory): \(kind), \(count)\n"
         }
         for error in errors { text += "  " + Self.line("error", error) }
         for warning in warnings { text += "  " + Self.line("warning", warning) }

@@ -16,6 +16,8 @@ public struct Manifest: Hashable, Sendable, Codable {
     public var tools: [Provider<ToolItem>]
     public var models: [Provider<ModelItem>]
     public var endpoints: [Provider<EndpointItem>]
+    /// The format the plugin was written in, which decides how it is run.
+    public var format: Format = .paddock
 
     public init(
         name: String,
@@ -47,6 +49,17 @@ public struct Manifest: Hashable, Sendable, Codable {
         self.tools = tools
         self.models = models
         self.endpoints = endpoints
+    }
+}
+
+extension Manifest {
+    /// The plugin formats Paddock reads.
+    public enum Format: String, CaseIterable, Hashable, Sendable, Codable {
+        /// Paddock's own `manifest.yaml`; the plugin speaks Paddock's protocol.
+        case paddock
+        /// A Dify plugin (`manifest.yaml` with `plugins:` and `meta.runner`),
+        /// run unchanged through the `paddock_dify` bridge.
+        case dify
     }
 }
 

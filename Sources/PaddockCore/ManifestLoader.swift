@@ -1,6 +1,7 @@
 import Glibc
 
-/// Reads, decodes and validates a plugin's `manifest.yaml`.
+/// Reads, decodes and validates a plugin's `manifest.yaml`: Paddock's own
+/// format, or a Dify plugin's (``DifyManifestReader``).
 public struct ManifestLoader: Sendable {
     public static let fileName = "manifest.yaml"
 
@@ -43,6 +44,9 @@ public struct ManifestLoader: Sendable {
             root = parsed
         } catch {
             return ManifestReport(error: error)
+        }
+        if DifyManifestReader.isDify(root) {
+            return DifyManifestReader(parser: parser, directory: directory).read(root)
         }
         let diagnostics = YAMLDiagnostics()
         let decoder = YAMLDecoder(node: root, diagnostics: diagnostics)

@@ -6,13 +6,16 @@ public struct ManifestReport: Sendable, Encodable {
     public var errors: [PaddockError]
     /// Things worth fixing that do not make the manifest invalid (unknown keys).
     public var warnings: [PaddockError]
+    /// The format the manifest was recognised as, valid or not.
+    public var format: Manifest.Format
 
     public var isValid: Bool { errors.isEmpty && manifest != nil }
 
-    public init(manifest: Manifest?, errors: [PaddockError], warnings: [PaddockError] = []) {
+    public init(manifest: Manifest?, errors: [PaddockError], warnings: [PaddockError] = [], format: Manifest.Format = .paddock) {
         self.manifest = manifest
         self.errors = errors
         self.warnings = warnings
+        self.format = format
     }
 
     init(error: PaddockError) {
@@ -20,13 +23,14 @@ public struct ManifestReport: Sendable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case ok, errors, warnings, manifest
+        case ok, format, errors, warnings, manifest
     }
 
-    /// `{"ok": ..., "errors": [{"code", "field", "message", "line"?, "column"?}], "warnings": [...], "manifest": ...}`
+    /// `{"ok": ..., "format": "paddock"|"dify", "errors": [{"code", "field", "message", "line"?, "column"?}], "warnings": [...], "manifest": ...}`
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(isValid, forKey: .ok)
+        try container.encode(format, forKey: .format)
         try container.encode(errors.map(Problem.init), forKey: .errors)
         try container.encode(warnings.map(Problem.init), forKey: .warnings)
         if let manifest {

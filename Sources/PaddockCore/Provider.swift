@@ -112,3 +112,24 @@ public struct ModelItem: Hashable, Sendable, Codable {
         case moderation
     }
 }
+
+extension EndpointItem {
+    /// Whether a request path is this endpoint's: equal to ``path``, where a
+    /// segment `<name>` (Dify's and werkzeug's variables) stands for any one
+    /// segment, `<int:name>` for digits, and `<path:name>` for the rest.
+    public func matches(_ requestPath: String) -> Bool {
+        guard path.contains("<") else { return path == requestPath }
+        let pattern = path.split(separator: "/", omittingEmptySubsequences: false)
+        let request = requestPath.split(separator: "/", omittingEmptySubsequences: false)
+        for (index, part) in pattern.enumerated() {
+            guard part.hasPrefix("<"), part.hasSuffix(">") else {
+                guard index < request.count, request[index] == part else { return false }
+                continue
+            }
+            if part.hasPrefix("<path:") { return request.count > index && request[index...].contains { !$0.isEmpty } }
+            guard index < request.count, !request[index].isEmpty else { return false }
+            if part.hasPrefix("<int:"), !request[index].allSatisfy(\.isASCIIDigit) { return false }
+        }
+        return pattern.count == request.count
+    }
+}

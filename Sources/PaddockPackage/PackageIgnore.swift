@@ -15,6 +15,8 @@ public struct PackageIgnore: Sendable {
 
     /// The name of the file in the plugin's folder.
     public static let fileName = ".paddockignore"
+    /// A Dify plugin's ignore file, read when there is no `.paddockignore`.
+    public static let difyFileName = ".difyignore"
     /// Left out of every package, whatever `.paddockignore` says.
     public static let alwaysIgnored = ["__pycache__", ".git", ".build", ".build-*", ".paddock", ".venv", PackageListing.folder]
 

@@ -20,9 +20,12 @@ public enum PackageSource {
         }
         defer { close(root) }
         var ignore = PackageIgnore()
-        if let fd = try FileSystem.openInside(directory, PackageIgnore.fileName) {
+        // A Dify plugin's `.difyignore` has the same syntax; Paddock's own file wins.
+        for name in [PackageIgnore.fileName, PackageIgnore.difyFileName] {
+            guard let fd = try FileSystem.openInside(directory, name) else { continue }
             defer { close(fd) }
-            ignore = PackageIgnore(String(decoding: try FileSystem.read(descriptor: fd, limit: 1 << 20, name: PackageIgnore.fileName), as: UTF8.self))
+            ignore = PackageIgnore(String(decoding: try FileSystem.read(descriptor: fd, limit: 1 << 20, name: name), as: UTF8.self))
+            break
         }
         var entries: [PackageEntry] = []
         var total = 0

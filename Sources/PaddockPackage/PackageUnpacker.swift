@@ -19,6 +19,9 @@ public struct PackageUnpacker: Sendable {
         public var trusted: Bool
         public var files: Int
         public var bytes: Int
+        /// Whether the package carried its listing (`paddock pack` writes
+        /// one; a Dify `.difypkg` has none).
+        public var listed: Bool
     }
 
     public var policy: PackagePolicy
@@ -88,11 +91,10 @@ public struct PackageUnpacker: Sendable {
                 hashed.append((path, executable ? .executable : .file, digest))
             }
         }
-        guard let listingText = declared.listing else {
-            throw PackageProblem.notAPackage.error("it has no \(PackageListing.listingPath): pack it with `paddock pack`")
-        }
         let listing = PackageListing(hashed: hashed)
-        guard listing.text == listingText else {
+        // Without a listing it may still be a Dify package (`.difypkg`): the
+        // caller decides from its manifest; the digest is then of what was unpacked.
+        if let listingText = declared.listing, listing.text != listingText {
             throw PackageProblem.digestMismatch.error("its files are not those its listing names: it changed after it was packed")
         }
         let digest = listing.digest
@@ -108,7 +110,7 @@ public struct PackageUnpacker: Sendable {
             guard let signer else { throw PackageProblem.unsigned.error("this daemon requires signed packages and it is not signed") }
             guard trusted else { throw PackageProblem.untrustedSigner.error("it is signed by a key this daemon does not trust (\(signer))") }
         }
-        return Unpacked(digest: digest, signer: signer, trusted: trusted, files: hashed.count, bytes: total)
+        return Unpacked(digest: digest, signer: signer, trusted: trusted, files: hashed.count, bytes: total, listed: declared.listing != nil)
     }
 
     /// A small entry's contents as text.

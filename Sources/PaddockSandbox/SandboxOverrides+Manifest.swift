@@ -21,10 +21,12 @@ extension SandboxOverrides {
 
     /// The profile file a manifest runs under, in `profilesDirectory`:
     /// `network.yaml` when it declares network access, otherwise
-    /// `default.yaml` for Python and `strict.yaml` for native plugins.
+    /// `default.yaml` for Python and `strict.yaml` for native plugins;
+    /// `dify.yaml` for a Dify plugin (network, when granted, by `--allow-network`).
     public static func profilePath(for manifest: Manifest, in profilesDirectory: String) -> String {
         let name =
-            manifest.permission.network ? "network" : manifest.runner.language == .python ? "default" : "strict"
+            manifest.format == .dify
+            ? "dify" : manifest.permission.network ? "network" : manifest.runner.language == .python ? "default" : "strict"
         return profilesDirectory + "/" + name + ".yaml"
     }
 

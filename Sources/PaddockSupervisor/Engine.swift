@@ -225,7 +225,7 @@ public actor Engine {
         guard manifest.permission.endpoints.contains(method) else {
             throw PaddockError(.permissionDenied, "\(id) does not serve \(method.rawValue) (permission.endpoints)")
         }
-        guard let item = manifest.endpoints.flatMap(\.items).first(where: { $0.method == method && $0.path == path }) else {
+        guard let item = manifest.endpoints.flatMap(\.items).first(where: { $0.method == method && $0.matches(path) }) else {
             throw PaddockError(.permissionDenied, "\(id) has no endpoint \(method.rawValue) \(path)")
         }
         var arguments: [String: JSONValue] = [:]

@@ -40,6 +40,10 @@ struct InstalledFiles: Sendable {
             // The plugin reads its copy as its own uid, through the sandbox's bind mount.
             chmod(directory, 0o755)
             let report = ManifestLoader().load(directory: directory)
+            guard unpacked.listed || report.format == .dify else {
+                throw PackageProblem.notAPackage.error(
+                    "it has no \(PackageListing.listingPath) and is not a Dify package: pack it with `paddock pack`")
+            }
             guard let manifest = report.manifest else {
                 let first = report.errors.first ?? PaddockError(.configurationMissing, "the package has no valid manifest.yaml")
                 throw PaddockError(first.code, "the package's manifest is not valid: \(first.message)", field: first.field, details: first.details)

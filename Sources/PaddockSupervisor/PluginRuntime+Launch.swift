@@ -45,7 +45,12 @@ extension PluginRuntime {
             // An interpreter outside /usr (a version manager's) needs its whole prefix, where it is.
             let prefix = Self.parent(of: Self.parent(of: python))
             if !prefix.hasPrefix("/usr") { overrides.readable.append(prefix) }
-            program = [python, "-m", "paddock_plugin", manifest.runner.entrypoint]
+            if manifest.format == .dify {
+                overrides.environment["PADDOCK_DIFY"] = difyDeclaration().jsonText
+                program = [python, "-m", "paddock_dify", manifest.runner.entrypoint]
+            } else {
+                program = [python, "-m", "paddock_plugin", manifest.runner.entrypoint]
+            }
         } else {
             program = [try nativeExecutable()]
         }
@@ -73,6 +78,27 @@ extension PluginRuntime {
 
     /// Where a Python plugin finds the SDK in its view.
     static let sdkPath = "/paddock/sdk"
+
+    /// How long a Dify plugin may take to start: its SDK imports gevent and
+    /// pydantic, and libraries like matplotlib build a font cache on first use.
+    static let difyStartTimeout = Duration.seconds(60)
+
+    /// What the `paddock_dify` bridge announces and routes: each tool with its
+    /// Dify provider, the endpoints, and the provider whose credentials
+    /// `credentials.validate` checks.
+    func difyDeclaration() -> JSONValue {
+        var tools: [String: JSONValue] = [:]
+        for provider in manifest.tools {
+            for item in provider.items { tools[item.name] = .string(provider.provider) }
+        }
+        let endpoints = manifest.endpoints.flatMap(\.items).map { item -> JSONValue in
+            ["method": .string(item.method.rawValue), "path": .string(item.path)]
+        }
+        return [
+            "tools": .object(tools), "endpoints": .array(endpoints),
+            "tool_provider": manifest.tools.first.map { .string($0.provider) } ?? .null,
+        ]
+    }
 
     private static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }

@@ -71,7 +71,8 @@ final class PluginRuntime: @unchecked Sendable {
         self.log = log
         self.host = host
         self.lifecycle = Lifecycle(configuration: .init(
-            startTimeout: configuration.startTimeout, shutdownTimeout: configuration.shutdownTimeout,
+            startTimeout: manifest.format == .dify ? max(configuration.startTimeout, Self.difyStartTimeout) : configuration.startTimeout,
+            shutdownTimeout: configuration.shutdownTimeout,
             heartbeatInterval: configuration.heartbeatInterval, heartbeatTimeout: configuration.heartbeatTimeout,
             restart: configuration.restart))
     }
