@@ -50,10 +50,12 @@ struct InstallCommand: AsyncParsableCommand {
             printed, and needs --yes.
             """)
     @OptionGroup var daemon: DaemonOptions
-    @Argument(help: "A package file (from `paddock pack`) or a plugin directory.") var path: String
+    @Argument(help: "A package file (from `paddock pack`, or a Dify `.difypkg`) or a plugin directory (Paddock's or Dify's).") var path: String
     @Flag(help: "Accept permissions the new version has and the installed one had not.") var yes = false
     @Flag(help: "Install a lower version over a higher one.") var force = false
     @Option(help: "Sign a packed directory with this key.") var sign: String?
+    @Flag(help: "Grant the plugin outbound network, whatever its manifest says (a Dify manifest cannot ask for it).")
+    var allowNetwork = false
 
     func run() async throws {
         let bytes: [UInt8]
@@ -69,7 +71,7 @@ struct InstallCommand: AsyncParsableCommand {
         } catch let error as PaddockError {
             throw DaemonOptions.failure(error)
         }
-        let request = InstallRequest(.package(bytes), yes: yes, force: force, stream: true)
+        let request = InstallRequest(.package(bytes), yes: yes, force: force, stream: true, allowNetwork: allowNetwork)
         do {
             let result = try await daemon.request(.install, request.params) { chunk in
                 guard let message = (try? JSONValue(parsing: chunk))?["progress"]?["message"]?.stringValue else { return }

@@ -44,12 +44,16 @@ public struct InstallRequest: ControlRequest {
     public var yes: Bool
     public var force: Bool
     public var stream: Bool
+    /// The operator grants the plugin outbound network, whatever its
+    /// manifest says (a Dify manifest cannot declare it).
+    public var allowNetwork: Bool
 
-    public init(_ source: Source, yes: Bool = false, force: Bool = false, stream: Bool = false) {
+    public init(_ source: Source, yes: Bool = false, force: Bool = false, stream: Bool = false, allowNetwork: Bool = false) {
         self.source = source
         self.yes = yes
         self.force = force
         self.stream = stream
+        self.allowNetwork = allowNetwork
     }
 
     /// A folder, installed as a copy.
@@ -71,10 +75,13 @@ public struct InstallRequest: ControlRequest {
         yes = params["yes"] == true
         force = params["force"] == true
         stream = params["stream"] == true
+        allowNetwork = params["allow_network"] == true
     }
 
     public var params: JSONValue {
-        var object: [String: JSONValue] = ["yes": .bool(yes), "force": .bool(force), "stream": .bool(stream)]
+        var object: [String: JSONValue] = [
+            "yes": .bool(yes), "force": .bool(force), "stream": .bool(stream), "allow_network": .bool(allowNetwork),
+        ]
         switch source {
         case .package(let bytes): object["package"] = .string(Base64.encode(bytes))
         case .directory(let path): object["directory"] = .string(path)

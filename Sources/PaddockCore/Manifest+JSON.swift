@@ -11,7 +11,7 @@ extension Manifest {
             "runner": runner.jsonValue, "resource": resource.jsonValue, "permission": permission.jsonValue,
             "settings": .array(settings.map(\.jsonValue)), "tools": .array(tools.map { $0.jsonValue(\.jsonValue) }),
             "models": .array(models.map { $0.jsonValue(\.jsonValue) }),
-            "endpoints": .array(endpoints.map { $0.jsonValue(\.jsonValue) }),
+            "endpoints": .array(endpoints.map { $0.jsonValue(\.jsonValue) }), "format": .string(format.rawValue),
         ]
         object["icon"] = icon.map(JSONValue.string)
         return .object(object)

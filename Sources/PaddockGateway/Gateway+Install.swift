@@ -6,7 +6,8 @@ import PaddockCore
 
 /// `POST /v1/plugins` (admin key): the body is a package (`paddock pack`'s
 /// file), installed, or upgraded to, by paddockd. `?yes=true` accepts
-/// permissions an upgrade widens, `?force=true` installs a lower version.
+/// permissions an upgrade widens, `?force=true` installs a lower version,
+/// `?allow_network=true` grants the plugin outbound network.
 /// Answered when the install is done (201 a new plugin, 200 an upgrade),
 /// or with `Accept: text/event-stream` as `progress` events, then `result`
 /// or `error`. `GET /v1/plugins/{id}/versions` and `POST .../rollback`.
@@ -31,8 +32,9 @@ extension Gateway {
         }
         let yes = request.uri.queryParameters.get("yes") == "true"
         let force = request.uri.queryParameters.get("force") == "true"
+        let allowNetwork = request.uri.queryParameters.get("allow_network") == "true"
         let wantsEvents = request.headers[.accept]?.contains("text/event-stream") == true
-        let install = InstallRequest(.package(package), yes: yes, force: force, stream: wantsEvents)
+        let install = InstallRequest(.package(package), yes: yes, force: force, stream: wantsEvents, allowNetwork: allowNetwork)
         let supervisor = self.supervisor
         // What the plugin was is stale once it is installed anew: its description and cached results.
         let forget: @Sendable (JSONValue?) -> Void = { [catalog, cache] result in

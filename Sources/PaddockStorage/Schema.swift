@@ -141,5 +141,9 @@ public enum Schema {
             PRIMARY KEY (plugin, version)
         );
         """,
+        // 7: outbound network granted by the operator at install (a Dify manifest cannot declare it).
+        """
+        ALTER TABLE plugins ADD COLUMN network_granted INTEGER NOT NULL DEFAULT 0;
+        """,
     ]
 }

@@ -44,6 +44,8 @@ extension Daemon {
             "permissions": .array(staged.manifest.permission.grants.map(JSONValue.string)),
         ]
         result["signer"] = staged.unpacked.signer.map(JSONValue.string)
+        result["format"] = .string(staged.manifest.format.rawValue)
+        if request.allowNetwork { result["network_granted"] = true }
         if let current = try await registry.record(id) {
             return try await upgrade(current, to: staged, request, progress: progress).merging(result)
         }
@@ -52,6 +54,8 @@ extension Daemon {
             let record = try await registry.install(
                 staged.manifest, directory: directory, digest: staged.unpacked.digest, signer: staged.unpacked.signer)
             do {
+                try await registry.setNetworkGranted(id, request.allowNetwork)
+                await engine.setNetworkGrant(id, request.allowNetwork)
                 try await engine.load(directory: directory, uid: record.uid)
             } catch {
                 try? await registry.uninstall(id)
@@ -109,6 +113,10 @@ extension Daemon {
             directory = kept.directory
         } else {
             directory = try files.commit(staged)
+        }
+        if request.allowNetwork {
+            try await registry.setNetworkGranted(id, true)
+            await engine.setNetworkGrant(id, true)
         }
         progress("switching", "starting \(id) \(manifest.version) beside \(installed.version)")
         do {

@@ -56,6 +56,7 @@ public actor Daemon {
         engine.environment(python: engine.configuration.python).sweep()
         for record in (try? await registry.all()) ?? [] {
             do {
+                await engine.setNetworkGrant(record.id, try await registry.networkGranted(record.id))
                 try await engine.load(directory: record.directory, settings: try await registry.settings(record.id), uid: record.uid)
                 if record.state == .active { active.append(record.id) }
             } catch {

@@ -22,6 +22,8 @@ public actor Engine {
     /// Copies replaced by an upgrade or rollback, finishing their calls.
     private nonisolated let retiring = Mutex<[String: [PluginRuntime]]>([:])
     private var nextSlot: UInt32 = 0
+    /// Plugins the operator granted outbound network at install.
+    private var networkGrants: Set<String> = []
     /// The versions of the interpreters asked so far, by path.
     private var interpreterVersions: [String: RuntimeVersion] = [:]
 
@@ -56,11 +58,18 @@ public actor Engine {
         return id
     }
 
+    /// Grants a plugin outbound network (the operator's `--allow-network` at
+    /// install), or takes it back; it applies from the next copy loaded.
+    public func setNetworkGrant(_ id: String, _ granted: Bool) {
+        if granted { networkGrants.insert(id) } else { networkGrants.remove(id) }
+    }
+
     private func makeRuntime(
         directory: String, restartPolicy: RestartStateMachine<ContinuousClock.Instant>.Policy?, uid: UInt32
     ) throws -> PluginRuntime {
         let path = EngineConfiguration.realPath(directory) ?? directory
-        let manifest = try ManifestLoader().manifest(in: path)
+        var manifest = try ManifestLoader().manifest(in: path)
+        if networkGrants.contains(manifest.name) { manifest.permission.network = true }
         var pluginConfiguration = configuration
         if let restartPolicy { pluginConfiguration.restart.policy = restartPolicy }
         let log = PluginLog(directory: configuration.dataDirectory + "/logs", plugin: manifest.name)

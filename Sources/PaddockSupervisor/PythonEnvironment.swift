@@ -91,19 +91,45 @@ struct PythonEnvironment: Sendable {
         }
     }
 
-    /// Turns a `uv.lock` into pinned requirements (`name==version` of every
-    /// package from an index; the project itself is not one).
+    /// Turns a `uv.lock` into pinned requirements: `name==version` of every
+    /// package the project needs on this machine, following the lock's
+    /// dependency edges from the project and evaluating their markers (a
+    /// Windows-only dependency is left out) with pip's own marker code.
     private static let lockReader = """
-        import sys, tomllib
+        import glob, sys, tomllib
+        sys.path += glob.glob(sys.prefix + "/lib/python*/site-packages")
+        from pip._vendor.packaging.markers import Marker
         lock = tomllib.load(open(sys.argv[1], "rb"))
-        pins = []
-        for package in lock.get("package", []):
+        packages = lock.get("package", [])
+        def local(package):
+            return any(kind in package.get("source", {}) for kind in ("editable", "virtual", "directory"))
+        def find(edge):
+            named = [p for p in packages if p["name"] == edge["name"]]
+            return next((p for p in named if p.get("version") == edge.get("version")), named[0] if named else None)
+        stack = [(p, ()) for p in packages if local(p)]
+        # A lock without its project: every package in it.
+        needed = {} if stack else {(p["name"], p.get("version")): p for p in packages}
+        while stack:
+            package, extras = stack.pop()
+            edges = list(package.get("dependencies", []))
+            for extra in extras:
+                edges += package.get("optional-dependencies", {}).get(extra, [])
+            for edge in edges:
+                if "marker" in edge and not Marker(edge["marker"]).evaluate({"extra": ""}):
+                    continue
+                target = find(edge)
+                key = (edge["name"], tuple(sorted(edge.get("extra", []))))
+                if target is not None and key not in needed:
+                    needed[key] = target
+                    stack.append((target, edge.get("extra", [])))
+        pins = set()
+        for package in needed.values():
             source = package.get("source", {})
             if "registry" in source:
-                pins.append(f"{package['name']}=={package['version']}")
-            elif not ("editable" in source or "virtual" in source):
+                pins.add(f"{package['name']}=={package['version']}")
+            elif not local(package):
                 sys.exit(f"uv.lock: {package.get('name')} comes from {sorted(source)}, not from a package index")
-        open(sys.argv[2], "w").write("\\n".join(pins) + "\\n")
+        open(sys.argv[2], "w").write("\\n".join(sorted(pins)) + "\\n")
         """
 
     /// The environment's site-packages, when the environment is complete.

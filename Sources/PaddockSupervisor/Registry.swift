@@ -167,6 +167,21 @@ public final class Registry: Sendable {
         }
     }
 
+    /// Whether the operator granted the plugin outbound network at install,
+    /// over what its manifest declares.
+    public func networkGranted(_ id: String) async throws -> Bool {
+        try await owner.run { database in
+            try database.query("SELECT network_granted FROM plugins WHERE id = ?", [.text(id)]).first?.first?.integer == 1
+        }
+    }
+
+    public func setNetworkGranted(_ id: String, _ granted: Bool) async throws {
+        try await owner.run { database in
+            try database.query("UPDATE plugins SET network_granted = ? WHERE id = ?", [.integer(granted ? 1 : 0), .text(id)])
+            guard database.changes == 1 else { throw Self.notInstalled(id) }
+        }
+    }
+
     /// Forgets a plugin and its settings.
     public func uninstall(_ id: String) async throws {
         try await owner.run { database in
