@@ -78,10 +78,18 @@ final class HostService: Sendable {
             // The hot path: straight from the event loop to the storage thread and back, no Task.
             do throws(PaddockError) {
                 storage.submit(try storageOperation(storageMethod, arguments)) { result in
-                    defer { finished() }
                     switch result {
-                    case .success(let value): reply.succeed(value.jsonBytes)
-                    case .failure(let error): reply.fail(RPCError(error))
+                    case .success(let value):
+                        finished()
+                        reply.succeed(value.jsonBytes)
+                    case .failure(let error) where error.code == .storageQuotaExceeded:
+                        Task {
+                            defer { finished() }
+                            await self.refuse(method, "permission.storage (quota \(self.manifest.permission.storage))", error, reply: reply)
+                        }
+                    case .failure(let error):
+                        finished()
+                        reply.fail(RPCError(error))
                     }
                 }
             } catch {
@@ -141,11 +149,18 @@ final class HostService: Sendable {
         }
     }
 
-    /// Refuses a call the manifest does not allow, after auditing it: the
-    /// first such denial in a minute is written before the answer goes
-    /// out, later ones are counted and written within a second (see ``DenialTally``).
+    /// Refuses a call the manifest does not allow, after auditing it.
     private func deny(_ method: String, _ permission: String, reply: RPCReply) async {
         let message = "\(method) needs \(permission) in the manifest"
+        await refuse(method, permission, PaddockError(.permissionDenied, message, details: ["permission": permission]), reply: reply)
+    }
+
+    /// Answers `error` after auditing the refusal under `permission` (a
+    /// missing permission, or the storage quota a write would pass): the
+    /// first such refusal in a minute is written before the answer goes
+    /// out, later ones are counted and written within a second (see ``DenialTally``).
+    private func refuse(_ method: String, _ permission: String, _ error: PaddockError, reply: RPCReply) async {
+        let message = error.message
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let entry = AuditLog.Entry(
@@ -153,7 +168,7 @@ final class HostService: Sendable {
             permission: permission, message: message)
         switch denials.withLock({ $0.note(entry) }) {
         case .write:
-            log.write("warn", "denied \(method): the manifest does not declare \(permission) (more such denials this minute are only counted)")
+            log.write("warn", "refused \(method) (\(permission)): \(message) (more such refusals this minute are only counted)")
             await audit([entry])
         case .counted(scheduleFlush: true):
             Task {
@@ -163,7 +178,7 @@ final class HostService: Sendable {
         case .counted(scheduleFlush: false):
             break
         }
-        reply.fail(RPCError(PaddockError(.permissionDenied, message, details: ["permission": permission])))
+        reply.fail(RPCError(error))
     }
 
     private func audit(_ entries: [AuditLog.Entry]) async {
