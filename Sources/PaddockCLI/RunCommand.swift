@@ -89,6 +89,7 @@ struct RunCommand: AsyncParsableCommand {
             configuration.callTimeout = .milliseconds(Int64(timeout * 1000))
             configuration.startTimeout = .milliseconds(Int64(startTimeout * 1000))
             configuration.restart.policy = .never
+            if data == nil { configuration.environmentsDirectory = try Self.environmentCache() }
             if !allowedRanges.isEmpty || !allowedHostPorts.isEmpty {
                 for range in allowedRanges { _ = try IPv4Range(parsing: range) }
                 let name = try ManifestLoader().manifest(in: directory).name
@@ -187,6 +188,18 @@ struct RunCommand: AsyncParsableCommand {
             return [UInt8](data)
         }
         return Array(body.utf8)
+    }
+
+    /// Where runs without `--data` keep Python environments between runs
+    /// (`$XDG_CACHE_HOME/paddock/envs`, else `~/.cache/paddock/envs`): a
+    /// plugin's requirements are installed on its first run only.
+    private static func environmentCache() throws -> String {
+        let environment = ProcessInfo.processInfo.environment
+        let cache = environment["XDG_CACHE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
+            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.cache"
+        let path = cache + "/paddock/envs"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        return path
     }
 
     /// `--data`: created when missing; absolute, so the plugin's paths are.

@@ -14,7 +14,7 @@ public actor Engine {
     let storage: StorageService
     /// Python plugins' requirements installed for `python`, in `<data>/envs`.
     nonisolated func environment(python: String) -> PythonEnvironment {
-        PythonEnvironment(root: configuration.dataDirectory + "/envs", python: python)
+        PythonEnvironment(root: configuration.environmentsDirectory, python: python)
     }
     private let group: any EventLoopGroup
     /// The loaded plugins, read without an actor hop on the call path.

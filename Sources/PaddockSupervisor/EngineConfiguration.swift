@@ -34,6 +34,14 @@ public struct EngineConfiguration: Sendable {
     public var startTimeout: Duration = .seconds(10)
     /// The default deadline of a call.
     public var callTimeout: Duration = .seconds(30)
+    /// Where Python plugins' requirements are installed, one environment per
+    /// interpreter and requirements text: `<data>/envs` unless set (`paddock
+    /// run` keeps them in a cache, so that each run does not install again).
+    public var environmentsDirectory: String {
+        get { environments ?? dataDirectory + "/envs" }
+        set { environments = newValue }
+    }
+    private var environments: String?
     /// How long a plugin has to honour a cancelled call before it is killed and restarted.
     public var cancellationGrace: Duration = .seconds(2)
     /// An idle plugin is pinged after this long without a message.

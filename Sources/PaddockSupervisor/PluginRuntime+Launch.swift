@@ -33,7 +33,7 @@ extension PluginRuntime {
         if manifest.runner.language == .python {
             overrides.binds.append(SandboxOverrides.Bind(source: configuration.pythonSDK, target: Self.sdkPath))
             overrides.environment["PYTHONPATH"] = Self.sdkPath
-            let environment = PythonEnvironment(root: configuration.dataDirectory + "/envs", python: python)
+            let environment = PythonEnvironment(root: configuration.environmentsDirectory, python: python)
             if let folder = try environment.folder(for: directory) {
                 guard let sitePackages = environment.sitePackages(folder) else {
                     throw PaddockError(.dependencyUnavailable, "the plugin's requirements are not installed", field: "requirements")
