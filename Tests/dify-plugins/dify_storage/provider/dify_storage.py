@@ -1,0 +1,8 @@
+from typing import Any
+
+from dify_plugin import ToolProvider
+
+
+class DifyStorageProvider(ToolProvider):
+    def _validate_credentials(self, credentials: dict[str, Any]) -> None:
+        pass
