@@ -230,6 +230,8 @@ struct InvokeCommand: AsyncParsableCommand {
     @Option(help: "The endpoint path to call, instead of a tool.") var endpoint: String?
     @Option(help: "The endpoint's HTTP method.") var method: String = "GET"
     @Option(name: .customLong("query"), help: "A query parameter k=v for the endpoint (repeatable).") var queries: [String] = []
+    @Option(name: .customLong("header"), help: "A request header 'Name: value' for the endpoint (repeatable).") var headers: [String] = []
+    @Option(help: "The endpoint's request body: text, or @FILE.") var body: String?
 
     func validate() throws {
         guard [tool != nil, model != nil, endpoint != nil].count(where: { $0 }) == 1 else {
@@ -256,18 +258,41 @@ struct InvokeCommand: AsyncParsableCommand {
                 let parts = pair.split(separator: "=", maxSplits: 1)
                 query[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
             }
-            var answer = try await daemon.call(.endpoint, EndpointRequest(id: id, method: verb, path: endpoint, query: query).params)
-            // The body as text when it is: that is what a person reading it wants.
-            if let body = answer["body"]?.stringValue.flatMap(Base64.decode), let text = String(validating: body, as: UTF8.self) {
-                answer = answer.merging(["body": .string(text)])
+            var fields: [String: String] = [:]
+            for header in headers {
+                guard let colon = header.firstIndex(of: ":") else { throw ValidationError("--header takes 'Name: value', not '\(header)'") }
+                fields[String(header[..<colon]).trimmingCharacters(in: .whitespaces)] =
+                    String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
             }
-            result = answer
+            let bytes: [UInt8]
+            if let body, body.hasPrefix("@") {
+                guard let data = FileManager.default.contents(atPath: String(body.dropFirst())) else {
+                    throw ValidationError("cannot read the body file \(body.dropFirst())")
+                }
+                bytes = [UInt8](data)
+            } else {
+                bytes = Array((body ?? "").utf8)
+            }
+            result = try await callEndpoint(id, verb, endpoint, query, fields, bytes)
         } else {
             result = try await daemon.call(
                 .invoke, InvokeRequest(id: id, tool: tool ?? "", arguments: arguments, stream: stream).params,
                 onChunk: stream ? printChunk : nil)
         }
         print(result.jsonText)
+    }
+
+    /// Calls an endpoint; the body of the answer as text when it is text.
+    private func callEndpoint(
+        _ id: String, _ verb: HTTPMethod, _ endpoint: String, _ query: [String: String], _ headers: [String: String], _ body: [UInt8]
+    ) async throws -> JSONValue {
+        var answer = try await daemon.call(
+            .endpoint, EndpointRequest(id: id, method: verb, path: endpoint, query: query, headers: headers, body: body).params)
+        // The body as text when it is: that is what a person reading it wants.
+        if let body = answer["body"]?.stringValue.flatMap(Base64.decode), let text = String(validating: body, as: UTF8.self) {
+            answer = answer.merging(["body": .string(text)])
+        }
+        return answer
     }
 }
 

@@ -28,11 +28,12 @@ var data = ProcessInfo.processInfo.environment["PADDOCK_DATA"] ?? "./.paddock"
 var allowedRanges: [String: [String]] = [:]
 var allowedHostPorts: [String: [Int]] = [:]
 var shutdownTimeout: Duration?
+var callTimeout: Duration?
 var logLevel: String?
 var safe = false
 var configPath: String?
 let usage =
-    "usage: paddockd [--data DIR] [--config FILE] [--shutdown-timeout SECONDS] [--allow-range PLUGIN=CIDR]... [--allow-host-port PLUGIN=PORT]... [--log-level LEVEL] [--safe]   (data: default ./.paddock, or PADDOCK_DATA; config: default DATA/paddockd.yaml, its `packages:` section says which packages may be installed; level: trace, debug, info (default, or PADDOCK_LOG_LEVEL), notice, warning, error, critical; --safe: start no plugin, leave the active ones inactive)"
+    "usage: paddockd [--data DIR] [--config FILE] [--shutdown-timeout SECONDS] [--call-timeout SECONDS] [--allow-range PLUGIN=CIDR]... [--allow-host-port PLUGIN=PORT]... [--log-level LEVEL] [--safe]   (data: default ./.paddock, or PADDOCK_DATA; config: default DATA/paddockd.yaml, its `packages:` section says which packages may be installed; level: trace, debug, info (default, or PADDOCK_LOG_LEVEL), notice, warning, error, critical; --safe: start no plugin, leave the active ones inactive)"
 while let argument = arguments.popFirst() {
     switch argument {
     case "--data":
@@ -47,6 +48,12 @@ while let argument = arguments.popFirst() {
             fail("error 102: --shutdown-timeout takes seconds, more than 0 and at most 3600")
         }
         shutdownTimeout = .milliseconds(Int64(seconds * 1000))
+    case "--call-timeout":
+        // A call's deadline (default 30 s): past it the caller gets 204 and the plugin $/cancel.
+        guard let value = arguments.popFirst(), let seconds = Double(value), seconds > 0, seconds <= 86_400 else {
+            fail("error 102: --call-timeout takes seconds, more than 0 and at most 86400")
+        }
+        callTimeout = .milliseconds(Int64(seconds * 1000))
     case "--allow-range":
         // A private IPv4 range that one plugin with network permission may reach after all.
         guard let value = arguments.popFirst(), let equals = value.firstIndex(of: "="),
@@ -92,6 +99,7 @@ do {
     configuration.allowedRanges = allowedRanges
     configuration.allowedHostPorts = allowedHostPorts
     if let shutdownTimeout { configuration.shutdownTimeout = shutdownTimeout }
+    if let callTimeout { configuration.callTimeout = callTimeout }
     configuration.logger = logger
     let policyPath = configPath ?? data + "/paddockd.yaml"
     if let configPath, FileSystem.kind(of: configPath) == nil { fail("error 101: \(configPath) does not exist") }

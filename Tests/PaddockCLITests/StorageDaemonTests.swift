@@ -107,7 +107,10 @@ struct StorageDaemonTests {
         let usage = try daemon.paddock("storage", "usage", "notes")
         #expect(usage.status == 0 && usage.stdout.contains("of 16000 bytes"), "\(usage.stdout)\(usage.stderr)")
         #expect(try daemon.paddock("storage", "check", "notes").status == 0)
-        #expect(try daemon.json("audit", "--json") == .array([]))
+        // The refused write is audited, as a missing permission is.
+        let quota = try daemon.json("audit", "--json").arrayValue ?? []
+        #expect(quota.count == 1 && quota.first?["method"] == .string("storage.set"), "\(quota)")
+        #expect(quota.first?["permission"]?.stringValue?.hasPrefix("permission.storage (quota") == true, "\(quota)")
         #expect(try daemon.paddock("install", try Self.writer(name: "nostore", storage: "0")).status == 0)
         #expect(try daemon.json("activate", "nostore")["state"] == .string("running"))
         let denied = try daemon.paddock("invoke", "nostore", "write_many", "--params", #"{"count": 1}"#)
