@@ -35,9 +35,11 @@ enum DifyParameters {
         }
     }
 
-    /// A credential or endpoint setting. Never required by the host: Dify
-    /// runs a plugin before anyone has entered its credentials, and the
-    /// plugin itself reports what is missing when it is called.
+    /// A credential or endpoint setting. Each tenant may set its own (in
+    /// Dify each workspace enters its own credentials; the operator's values
+    /// are the defaults). Never required by the host: Dify runs a plugin
+    /// before anyone has entered its credentials, and the plugin itself
+    /// reports what is missing when it is called.
     static func setting(named name: String, _ schema: JSONValue) -> Setting {
         let typeName = schema["type"]?.stringValue ?? "text-input"
         let kind: Setting.Kind = switch typeName {
@@ -55,7 +57,7 @@ enum DifyParameters {
         return Setting(
             name: name, type: kind, required: false, default: fallback, label: DifyText.localized(schema["label"]),
             description: DifyText.localized(schema["help"]) ?? DifyText.localized(schema["placeholder"]),
-            options: choices?.isEmpty == false ? choices : nil)
+            options: choices?.isEmpty == false ? choices : nil, scope: .tenant)
     }
 
     private static func kind(of typeName: String) -> ParameterSchema.Kind? {

@@ -208,6 +208,8 @@ import Testing
         #expect(manifest.settings[1].default == .string("eu"))
         // Dify runs a plugin before its credentials are entered: the host never refuses to start it for them.
         #expect(manifest.settings.allSatisfy { !$0.required })
+        // Each workspace brings its own credentials in Dify: each tenant may here.
+        #expect(manifest.settings.allSatisfy { $0.scope == .tenant })
     }
 
     @Test func anEndpointPluginIsAnExtensionServingItsMethods() throws {
