@@ -146,6 +146,14 @@ public actor Engine {
         try await environment(python: try python(for: runtime.manifest.runner.version)).build(for: runtime.directory, progress: progress)
     }
 
+    /// The interpreter of a Python plugin's installed environment (its
+    /// `bin/python`, outside the sandbox), for tools that run the plugin
+    /// bare to compare with (`paddock-bench dify`); nil without requirements.
+    public func environmentInterpreter(_ id: String) throws -> String? {
+        let runtime = try runtime(id)
+        return try environment(python: try python(for: runtime.manifest.runner.version)).folder(for: runtime.directory).map { $0 + "/bin/python" }
+    }
+
     /// Replaces a plugin's settings; they reach it at its next start.
     public func setSettings(_ id: String, _ settings: JSONValue) async throws {
         try runtime(id).settings = settings

@@ -1,0 +1,93 @@
+import Foundation
+import Glibc
+import PaddockCore
+import PaddockSupervisor
+
+/// `paddock-bench dify [--calls N] [--plugin DIR] [--tool T] [--driver PATH]`:
+/// a Dify plugin (written with the official SDK) called through Paddock — the
+/// engine, the `paddock_dify` bridge, the plugin, all under the sandbox —
+/// next to the bare stdio driver (`Tests/bench/dify_driver.py`, what Dify's
+/// daemon does, no sandbox) talking to the same copy of the same plugin with
+/// the same interpreter and libraries, in the same run; then cold starts
+/// (spawn to the first heartbeat, bare; spawn to ready, Paddock).
+func difyBench(_ arguments: ArraySlice<String>) async {
+    let calls = integerOption("--calls", in: arguments, default: 500)
+    let plugin = stringOption("--plugin", in: arguments, default: repositoryPath("Tests/dify-plugins/dify_messages"))
+    let tool = stringOption("--tool", in: arguments, default: "echo")
+    let driver = stringOption("--driver", in: arguments, default: repositoryPath("Tests/bench/dify_driver.py"))
+    let params = JSONValue.object(["text": .string(String(repeating: "x", count: 100))])
+    do {
+        let data = scratchDirectory("dify")
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var configuration = try EngineConfiguration.locate(dataDirectory: data)
+        configuration.heartbeatInterval = .seconds(3600)
+        // The SDK's environment is installed once per machine, as `paddock run` keeps it.
+        configuration.environmentsDirectory = (ProcessInfo.processInfo.environment["HOME"] ?? "/root") + "/.cache/paddock/envs"
+        try FileManager.default.createDirectory(atPath: configuration.environmentsDirectory, withIntermediateDirectories: true)
+        let engine = Engine(configuration: configuration)
+        let id = try await engine.load(directory: plugin)
+        try await engine.installRequirements(id) { _ in }
+        guard let python = try await engine.environmentInterpreter(id) else {
+            print("paddock-bench dify: \(plugin) has no requirements")
+            exit(1)
+        }
+        var starts: [UInt64] = []
+        for _ in 0..<3 {
+            let started = DispatchTime.now().uptimeNanoseconds
+            try await engine.start(id)
+            starts.append(DispatchTime.now().uptimeNanoseconds - started)
+            try await engine.stop(id)
+        }
+        try await engine.start(id)
+        for _ in 0..<20 { _ = try await engine.invokeTool(id, tool: tool, arguments: params) }  // warm up
+        let paddock = try await sequential(calls) { _ = try await engine.invokeTool(id, tool: tool, arguments: params) }
+        await engine.shutdown()
+
+        let bare = try bareDriver(driver, python: python, plugin: plugin, tool: tool, params: params, calls: calls)
+        print("== dify: \(calls) sequential calls of \(tool) (~100 B), dify-plugin SDK, same plugin, interpreter and libraries")
+        print(pad("", 34) + pad("p50 µs", 10) + pad("p99 µs", 10) + pad("calls/s", 10) + pad("p50 / bare", 11))
+        print(pad("bare stdio driver (no sandbox)", 34) + number(bare.p50) + number(bare.p99) + number(1e6 / bare.p50) + number(1, decimals: 2, width: 11))
+        print(pad("Paddock: engine → bridge → plugin", 34) + number(paddock.p50) + number(paddock.p99) + number(paddock.perSecond)
+            + number(paddock.p50 / bare.p50, decimals: 2, width: 11))
+        print("dify call p50 through Paddock ÷ bare driver p50 = \(String(format: "%.2f", paddock.p50 / bare.p50)) (target ≤ 1.5)")
+        print(pad("cold start, bare (to heartbeat)", 34) + number(bare.coldStart, decimals: 0, width: 10) + "ms")
+        print(pad("cold start, Paddock (to ready)", 34) + number(median(starts) / 1e6, decimals: 0, width: 10) + "ms  (median of 3; sandbox, bridge, then the plugin's first heartbeat)")
+    } catch {
+        print("paddock-bench dify: \(error)")
+        exit(1)
+    }
+}
+
+/// What the bare driver measured: `{"p50_us", "p99_us", "cold_start_ms"}`.
+private func bareDriver(_ driver: String, python: String, plugin: String, tool: String, params: JSONValue, calls: Int) throws
+    -> (p50: Double, p99: Double, coldStart: Double)
+{
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    process.arguments = [driver, "--python", python, "--plugin", plugin, "bench", tool, "--params", params.jsonText, "--calls", String(calls)]
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let bytes = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let report = try JSONValue(parsing: Array(bytes))
+    func value(_ key: String) -> Double {
+        switch report[key] {
+        case .int(let number)?: Double(number)
+        case .double(let number)?: number
+        default: .nan
+        }
+    }
+    return (value("p50_us"), value("p99_us"), value("cold_start_ms"))
+}
+
+/// `--name VALUE` from the arguments, or `fallback`.
+func stringOption(_ name: String, in arguments: ArraySlice<String>, default fallback: String) -> String {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.endIndex else { return fallback }
+    return arguments[index + 1]
+}
+
+/// A path in this checkout (the bench runs from its root, as `make bench` does).
+private func repositoryPath(_ relative: String) -> String {
+    FileManager.default.currentDirectoryPath + "/" + relative
+}
