@@ -128,6 +128,8 @@ bench: deps
 	@$(RELEASE)/paddock-bench flood --calls 5000
 	@$(RELEASE)/paddock-bench supervisor --plugins 100
 	@$(RELEASE)/paddock-bench storage
+	@echo "== a Dify plugin (official SDK, Tests/dify-plugins/dify_messages): through Paddock against a bare stdio driver"
+	@$(RELEASE)/paddock-bench dify --calls 1000
 	@command -v wrk >/dev/null && command -v nginx >/dev/null && command -v gunicorn >/dev/null && /usr/bin/python3 -c 'import flask' 2>/dev/null || \
 		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light gunicorn python3-flask >/dev/null 2>&1; }
 	@for product in paddock paddockd paddock-gateway bench-echo-server; do $(SWIFT) build -c release --product $$product >/dev/null || exit 1; done
