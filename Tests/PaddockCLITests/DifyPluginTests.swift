@@ -75,9 +75,30 @@ struct DifyPluginTests {
         #expect(failed.stderr.hasPrefix("error 203:") && failed.stderr.contains("the input was refused"), "\(failed.stderr)")
         #expect(try daemon.paddock("invoke", "dify_messages", "showcase", "--params", params).status == 0)
 
-        // The plugin runs sandboxed: its own uid, its own pid namespace, no network.
-        let status = try daemon.json("status", "dify_messages", "--json")
-        #expect(status["state"] == "running" && status["uid"] != .int(0), "\(status)")
+        // Sandboxed: its own uid, a private writable home and tmp, its folder
+        // read-only, no network, nothing of the host's environment or the bridge's socket.
+        let probe = try daemon.json("invoke", "dify_messages", "probe")["messages"]?.arrayValue?.first?["message"]?["json_object"]
+        #expect(probe?["home"] == "/data" && probe?["home_writable"] == "ok" && probe?["tmp_writable"] == "ok", "\(String(describing: probe))")
+        #expect(probe?["plugin_writable"] == "errno 30", "read-only file system: \(String(describing: probe))")
+        #expect(probe?["inet_socket"] == "errno 1" && probe?["inet6_socket"] == "errno 1", "\(String(describing: probe))")
+        #expect(probe?["uid"] != .int(0))
+        let names = probe?["environment"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(!names.contains("PADDOCK_RPC_FD") && !names.contains("PADDOCK_DIFY") && names.contains("INSTALL_METHOD"), "\(names)")
+    }
+
+    @Test func networkIsTheOperatorsToGrantAtInstall() throws {
+        let daemon = try daemon()
+        let installed = try daemon.paddock("install", DifyPlugins.folder("dify_messages"), "--allow-network")
+        try #require(installed.status == 0, "\(installed.stderr)")
+        #expect(installed.stdout.contains(#""network_granted":true"#), "\(installed.stdout)")
+        #expect(try daemon.paddock("activate", "dify_messages").status == 0)
+        let probe = try daemon.json("invoke", "dify_messages", "probe")["messages"]?.arrayValue?.first?["message"]?["json_object"]
+        #expect(probe?["inet_socket"] == "ok", "\(String(describing: probe))")
+        // The grant outlives a restart of the daemon.
+        daemon.process.stop()
+        try daemon.restart()
+        let again = try daemon.json("invoke", "dify_messages", "probe")["messages"]?.arrayValue?.first?["message"]?["json_object"]
+        #expect(again?["inet_socket"] == "ok", "\(String(describing: again))")
     }
 
     @Test func aKillAMemoryHogAndAHangAreSupervisedAsForNativePlugins() throws {
