@@ -87,9 +87,8 @@ final class PluginLog: Sendable {
         self.queueLines = queueLines
         self.queueBytes = queueBytes
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        var info = stat()
-        fstat(fd, &info)
-        self.file = Mutex(File(fd: fd, size: Int(info.st_size)))
+        // Appending: the file's end is its size.
+        self.file = Mutex(File(fd: fd, size: fd >= 0 ? max(0, Int(lseek(fd, 0, SEEK_END))) : 0))
         self.queue = Mutex(Queue())
     }
 
