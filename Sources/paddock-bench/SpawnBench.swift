@@ -16,10 +16,13 @@ func spawnToExit(_ argv: [String]) -> UInt64? {
 }
 
 func median(_ values: [UInt64]) -> Double {
+    median(values.map { Double($0) })
+}
+
+func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     guard !sorted.isEmpty else { return .nan }
-    return sorted.count % 2 == 1
-        ? Double(sorted[sorted.count / 2]) : Double(sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
 func format(_ value: Double, width: Int) -> String {
