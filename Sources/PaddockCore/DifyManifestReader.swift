@@ -178,15 +178,20 @@ struct DifyManifestReader {
     ) -> Provider<ToolItem> {
         let identity = provider["identity"] ?? .object([:])
         let name = problems.text(identity, "name", prefix: "\(file): identity.") ?? file
+        _ = problems.identifier(name, extra: "_.-", field: "\(file): identity.name")
         for (settingName, schema) in DifyParameters.credentials(provider["credentials_for_provider"])
-        where !settings.contains(where: { $0.name == settingName }) {
+        where problems.identifier(settingName, extra: "_.-", field: "\(file): credentials_for_provider.\(settingName)")
+            && !settings.contains(where: { $0.name == settingName })
+        {
             settings.append(DifyParameters.setting(named: settingName, schema))
         }
         var items: [ToolItem] = []
         for path in files(provider, "tools", into: &problems) {
             guard let tool = load(path, into: &problems) else { continue }
             let identity = tool["identity"] ?? .object([:])
-            guard let toolName = problems.text(identity, "name", prefix: "\(path): identity.") else { continue }
+            guard let toolName = problems.text(identity, "name", prefix: "\(path): identity."),
+                problems.identifier(toolName, extra: "_.-", field: "\(path): identity.name")
+            else { continue }
             let parameters = (tool["parameters"]?.arrayValue ?? []).enumerated().compactMap { index, parameter in
                 DifyParameters.parameter(parameter, field: "\(path): parameters[\(index)]", into: &problems)
             }
@@ -203,14 +208,16 @@ struct DifyManifestReader {
         _ group: JSONValue, file: String, into problems: inout DifyProblems, settings: inout [Setting]
     ) -> Provider<EndpointItem> {
         for (index, setting) in (group["settings"]?.arrayValue ?? []).enumerated() {
-            guard let name = problems.text(setting, "name", prefix: "\(file): settings[\(index)].") else { continue }
+            guard let name = problems.text(setting, "name", prefix: "\(file): settings[\(index)]."),
+                problems.identifier(name, extra: "_.-", field: "\(file): settings[\(index)].name")
+            else { continue }
             if !settings.contains(where: { $0.name == name }) { settings.append(DifyParameters.setting(named: name, setting)) }
         }
         var items: [EndpointItem] = []
         for path in files(group, "endpoints", into: &problems) {
             guard let endpoint = load(path, into: &problems), let route = problems.text(endpoint, "path", prefix: "\(path): ") else { continue }
-            guard route.hasPrefix("/") else {
-                problems.error(.wrongFormat, "endpoint path '\(route)' must start with /", field: "\(path): path")
+            guard route.hasPrefix("/"), !route.contains(where: { $0.isWhitespace || $0 == "?" || $0 == "#" || $0.asciiValue.map { $0 < 0x20 } ?? false }) else {
+                problems.error(.wrongFormat, "endpoint path '\(route)' must start with '/' and hold no spaces, '?' or '#'", field: "\(path): path")
                 continue
             }
             let methodText = problems.text(endpoint, "method", prefix: "\(path): ") ?? "GET"
@@ -261,6 +268,16 @@ struct DifyProblems {
             return nil
         }
         return text
+    }
+
+    /// Whether `name` is 1–64 letters, digits and `extra`, as Paddock's own
+    /// names are (they reach URLs, logs and the plugin's environment); a problem when not.
+    mutating func identifier(_ name: String, extra: String, field: String) -> Bool {
+        guard ManifestValidator.isIdentifier(name, extra: extra), name.utf8.count <= 64 else {
+            error(.wrongFormat, "'\(name)' must be 1–64 characters of letters, digits and \(extra.map { "'\($0)'" }.joined(separator: ", "))", field: field)
+            return false
+        }
+        return true
     }
 
     /// The value `parse` gives, or nil with its error recorded under `field`.

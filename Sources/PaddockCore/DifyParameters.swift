@@ -4,7 +4,9 @@
 enum DifyParameters {
     /// A tool parameter, or nil (with a problem recorded) when it has no name.
     static func parameter(_ parameter: JSONValue, field: String, into problems: inout DifyProblems) -> ParameterSchema? {
-        guard let name = problems.text(parameter, "name", prefix: "\(field).") else { return nil }
+        guard let name = problems.text(parameter, "name", prefix: "\(field)."),
+            problems.identifier(name, extra: "_.-", field: "\(field).name")
+        else { return nil }
         let typeName = parameter["type"]?.stringValue ?? "string"
         let kind = kind(of: typeName) ?? {
             problems.warn("Dify parameter type '\(typeName)' is not known; its value is checked as a string", field: "\(field).type")

@@ -126,7 +126,7 @@ struct ManifestValidator {
     /// The longest a tool's results may be cached, in seconds.
     static let maximumCacheTTL = 86_400
 
-    private static func isIdentifier(_ text: String, extra: String) -> Bool {
+    static func isIdentifier(_ text: String, extra: String) -> Bool {
         !text.isEmpty && text.allSatisfy { $0.isASCIIDigit || $0.isASCIILetter || extra.contains($0) }
     }
 

@@ -256,6 +256,19 @@ import Testing
         #expect(report.errors.contains { $0.field == field && $0.code.rawValue == code }, "\(report.errors)")
     }
 
+    @Test(arguments: [
+        ("tools/parse.yaml", "  name: parse\n", "  name: \"../parse\"\n", "tools/parse.yaml: identity.name"),
+        ("tools/parse.yaml", "  - name: content\n", "  - name: \"con tent\"\n", "tools/parse.yaml: parameters[0].name"),
+        ("provider/json_process.yaml", "  api_key:\n", "  \"api key\\n\":\n", "provider/json_process.yaml: credentials_for_provider.api key\n"),
+    ])
+    func namesThatReachURLsLogsAndTheEnvironmentAreChecked(file: String, old: String, new: String, field: String) throws {
+        var files = Self.toolPlugin
+        files[file] = try #require(files[file]).replacingOccurrences(of: old, with: new)
+        let report = try Self.load(files)
+        #expect(report.manifest == nil)
+        #expect(report.errors.contains { $0.field == field && $0.code == .wrongFormat }, "\(report.errors)")
+    }
+
     @Test func modelPluginsAreRefusedSayingWhy() throws {
         var files = Self.toolPlugin
         files["manifest.yaml"] = Self.manifest.replacingOccurrences(
