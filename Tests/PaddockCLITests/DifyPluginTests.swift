@@ -86,6 +86,17 @@ struct DifyPluginTests {
         #expect(!names.contains("PADDOCK_RPC_FD") && !names.contains("PADDOCK_DIFY") && names.contains("INSTALL_METHOD"), "\(names)")
     }
 
+    /// The bridge's own tests (`sdk/python/tests/test_dify_bridge.py`) need the SDK: run them with the installed one.
+    @Test func theBridgesOwnTestsPassWithTheSDK() throws {
+        let daemon = try daemon()
+        try activate(daemon, "dify_messages")
+        let python = try #require(DifyPlugins.environment(daemon.data)) + "/bin/python"
+        let tests = DifyPlugins.folder("../../sdk/python/tests")
+        let result = try ProcessRunner.run(URL(fileURLWithPath: python), ["-m", "unittest", "discover", "-s", tests, "-p", "test_dify_bridge.py"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("OK") && !result.stderr.contains("skipped"), "\(result.stderr)")
+    }
+
     @Test func networkIsTheOperatorsToGrantAtInstall() throws {
         let daemon = try daemon()
         let installed = try daemon.paddock("install", DifyPlugins.folder("dify_messages"), "--allow-network")

@@ -130,14 +130,53 @@ FILES = {
 DECLARED = {"tools": {"run": "mini"}, "endpoints": [{"method": "POST", "path": "/echo/<name>"}], "tool_provider": "mini"}
 
 
+# A plugin that speaks Dify's stdio protocol itself (no SDK) and misbehaves
+# as an attacker's would, then answers: what the bridge must survive.
+HOSTILE = """
+import json, sys
+
+def write(message):
+    sys.stdout.write(json.dumps(message) + "\\n\\n")
+    sys.stdout.flush()
+
+sys.stdout.write("a line that is not JSON\\n")
+write({"name": "hostile"})
+write({"event": "heartbeat", "session_id": None, "data": {}})
+for line in sys.stdin:
+    request = json.loads(line)
+    if request.get("event") != "request":
+        continue
+    session, what = request["session_id"], request["data"]["tool_parameters"]["what"]
+    if what == "overlong":
+        # One line past the bridge's 32 MiB limit, naming this session.
+        sys.stdout.write('{"event":"session","session_id":"%s","data":{"type":"stream","data":{"x":"' % session)
+        sys.stdout.write("x" * (33 << 20))
+        sys.stdout.write('"}}}\\n')
+        sys.stdout.flush()
+        continue
+    sys.stdout.write("garbage {\\n")
+    write({"event": "session", "session_id": "f" * 32, "data": {"type": "stream", "data": {"type": "text", "message": {"text": "stolen"}}}})
+    write({"event": "session", "session_id": "f" * 32, "data": {"type": "end", "data": {}}})
+    write({"event": "session", "session_id": session, "data": {"type": "invoke", "data": {"type": "weird", "backwards_request_id": "b1", "request": {}}}})
+    frames = []
+    while not frames or frames[-1]["data"]["event"] != "end":
+        frame = json.loads(sys.stdin.readline())
+        if frame.get("event") == "backwards_response":
+            frames.append(frame)
+    answer = frames[0]["data"]
+    write({"event": "session", "session_id": session, "data": {"type": "stream", "data": {"type": "text", "message": {"text": answer["event"] + ": " + answer["message"]}, "meta": None}}})
+    write({"event": "session", "session_id": session, "data": {"type": "end", "data": {}}})
+"""
+
+
 class Host:
     """Starts the bridge on a socketpair, sends requests, answers its host calls."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, entrypoint="main"):
         ours, theirs = socket.socketpair()
         env = dict(os.environ, PADDOCK_RPC_FD=str(theirs.fileno()), PYTHONPATH=SDK, PADDOCK_DIFY=json.dumps(DECLARED))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "paddock_dify", "main"], cwd=directory, env=env,
+            [sys.executable, "-m", "paddock_dify", entrypoint], cwd=directory, env=env,
             pass_fds=[theirs.fileno()], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         theirs.close()
@@ -294,6 +333,44 @@ class DifyBridgeTests(unittest.TestCase):
             self.assertEqual(host.process.wait(10), 0)
         finally:
             host.close()
+
+
+class HostilePluginTests(unittest.TestCase):
+    """A plugin that writes garbage, names sessions it was not given, asks
+    for invocations nobody serves and writes an endless line: the bridge
+    answers every call, passes on nothing that is not the call's own, and
+    never hangs. Needs no SDK: it runs under every interpreter."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.directory = tempfile.mkdtemp()
+        with open(os.path.join(cls.directory, "hostile.py"), "w") as file:
+            file.write(HOSTILE)
+        cls.host = Host(cls.directory, entrypoint="hostile")
+        cls.announced = cls.host.call("initialize", {"settings": {}}, timeout=20)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.host.close()
+        shutil.rmtree(cls.directory, ignore_errors=True)
+
+    def test_an_unserved_invocation_gets_an_error_frame_and_other_sessions_are_ignored(self):
+        self.assertIn("result", self.announced)
+        answer = self.host.call("tool.invoke", {"tool": "run", "params": {"what": "weird"}}, timeout=20)
+        messages = answer["result"]["messages"]
+        self.assertEqual(len(messages), 1, messages)
+        self.assertTrue(messages[0]["message"]["text"].startswith("error: "), messages)
+        self.assertIn("weird", messages[0]["message"]["text"])
+        chunks = [n["params"]["chunk"] for n in self.host.notifications if n["method"] == "stream.chunk"]
+        self.assertNotIn("stolen", json.dumps(chunks))
+        logged = " ".join(n["params"]["message"] for n in self.host.notifications if n["method"] == "log")
+        self.assertIn("ffffffff", logged)
+
+    def test_a_line_past_the_limit_fails_its_call_with_202_and_the_bridge_serves_on(self):
+        failed = self.host.call("tool.invoke", {"tool": "run", "params": {"what": "overlong"}}, timeout=60)
+        self.assertEqual(failed["error"]["data"]["code"], 202, failed)
+        again = self.host.call("tool.invoke", {"tool": "run", "params": {"what": "weird"}}, timeout=20)
+        self.assertIn("result", again)
 
 
 if __name__ == "__main__":
