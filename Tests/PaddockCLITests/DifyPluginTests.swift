@@ -210,6 +210,24 @@ struct DifyPluginTests {
         #expect(try daemon.paddock("list").stdout.contains("dify_messages") == false)
     }
 
+    @Test func theSignaturePolicyAppliesToDifyPackages() throws {
+        let work = try HostProcesses.privateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        #expect(try PaddockCLI.run("keys", "gen-signing", "--out", work + "/keys").status == 0)
+        try Data("packages:\n  signature: required\n  trusted_keys: [\(work)/keys/signing.pub]\n".utf8)
+            .write(to: URL(fileURLWithPath: work + "/paddockd.yaml"))
+        let daemon = try daemon(["--config", work + "/paddockd.yaml"])
+        let package = work + "/dify_endpoint.difypkg"
+        #expect(try ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/python3"), [DifyPlugins.packer, DifyPlugins.folder("dify_endpoint"), package]).status == 0)
+        let unsigned = try daemon.paddock("install", package)
+        #expect(unsigned.status == 1 && unsigned.stderr.contains("error 104") && unsigned.stderr.contains("not signed"), "\(unsigned.stderr)")
+        // Packed and signed by the operator, the same plugin installs.
+        let packed = try PaddockCLI.run("pack", DifyPlugins.folder("dify_endpoint"), "-o", work + "/signed.pkg", "--sign", work + "/keys/signing.key")
+        try #require(packed.status == 0, "\(packed.stderr)")
+        let signed = try daemon.paddock("install", work + "/signed.pkg")
+        #expect(signed.status == 0 && signed.stdout.contains(#""trusted_signer":true"#), "\(signed.stdout)\(signed.stderr)")
+    }
+
     @Test func paddockRunCallsADifyPluginFolder() throws {
         let run = try ProcessRunner.run(
             PaddockCLI.binary, ["run", DifyPlugins.folder("dify_messages"), "--tool", "showcase", "--params", #"{"text": "run"}"#])
