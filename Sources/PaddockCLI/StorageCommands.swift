@@ -73,7 +73,7 @@ struct StorageCheckCommand: AsyncParsableCommand {
 /// `paddock audit [ID]`.
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "Show the host calls plugins were denied (the permission each lacked).")
+        commandName: "audit", abstract: "Show the host calls plugins were refused (the permission each lacked, or the storage quota it would pass).")
     @OptionGroup var daemon: DaemonOptions
     @Argument(help: "A plugin's id (default: all).") var id: String?
     @Option(help: "How many of the newest events (denials of one permission by one plugin within a minute).") var limit: Int = 100

@@ -96,8 +96,9 @@ struct PythonEnvironment: Sendable {
     /// dependency edges from the project and evaluating their markers (a
     /// Windows-only dependency is left out) with pip's own marker code.
     private static let lockReader = """
-        import glob, sys, tomllib
-        sys.path += glob.glob(sys.prefix + "/lib/python*/site-packages")
+        import glob, os, sys, tomllib
+        # The environment's own pip (this is its bin/python; without site, sys.prefix may be the base's).
+        sys.path += glob.glob(os.path.dirname(os.path.dirname(sys.executable)) + "/lib/python*/site-packages")
         from pip._vendor.packaging.markers import Marker
         lock = tomllib.load(open(sys.argv[1], "rb"))
         packages = lock.get("package", [])

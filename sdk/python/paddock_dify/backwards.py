@@ -79,7 +79,7 @@ class Backwards:
         return [{"data": base64.b64decode(value).hex()}]
 
     def _tool(self, request, tenant):
-        params = {"plugin": request.get("provider"), "tool": request.get("tool"), "params": request.get("tool_parameters") or {}}
+        params = {"plugin": _plugin(request.get("provider")), "tool": request.get("tool"), "params": request.get("tool_parameters") or {}}
         result = self._call("tool.invoke", params, tenant)
         if isinstance(result, dict) and isinstance(result.get("messages"), list):
             return result["messages"]  # another Dify plugin's messages
@@ -90,7 +90,7 @@ class Backwards:
 
     def _llm(self, request, tenant):
         messages = [{"role": m.get("role"), "content": _text(m.get("content"))} for m in request.get("prompt_messages") or []]
-        params = {"plugin": request.get("provider"), "model": request.get("model"), "messages": messages}
+        params = {"plugin": _plugin(request.get("provider")), "model": request.get("model"), "messages": messages}
         params["params"] = request.get("completion_params") or {}
         result = self._call("model.invoke", params, tenant)
         content = result.get("content") if isinstance(result, dict) else None
@@ -107,6 +107,16 @@ class Backwards:
         params = {"id": request.get("app_id"), "method": "POST", "path": "/", "headers": {"content-type": "application/json"}, "body": body}
         result = self._call("app.invoke", params, tenant) or {}
         return [{"status": int(result.get("status") or 200), "data": _decoded(base64.b64decode(result.get("body") or ""))}]
+
+
+def _plugin(provider):
+    """The installed plugin a Dify provider names: Dify writes a plugin's
+    provider as `author/plugin/provider` (or `author/plugin`); a bare name is
+    the plugin's id itself."""
+    if not isinstance(provider, str):
+        return provider
+    parts = provider.split("/")
+    return parts[1] if len(parts) >= 2 else provider
 
 
 def _text(content):

@@ -100,6 +100,8 @@ FILES = {
                     yield self.create_json_message({"found": found})
                 elif what == "relay":
                     yield from self.session.tool.invoke(ToolProviderType.BUILT_IN, "other", "echo", {"a": 1})
+                elif what == "relay_by_plugin_id":
+                    yield from self.session.tool.invoke(ToolProviderType.BUILT_IN, "langgenius/other/other", "echo", {"a": 2})
                 elif what == "memory":
                     raise MemoryError()
                 else:
@@ -299,6 +301,10 @@ class DifyBridgeTests(unittest.TestCase):
         self.assertEqual(failed["data"]["code"], 104)
         call = next(c for c in self.host.host_calls if c["method"] == "tool.invoke")
         self.assertEqual(call["params"], {"plugin": "other", "tool": "echo", "params": {"a": 1}})
+        # Dify names another plugin's provider `author/plugin/provider`: the plugin is the installed one.
+        self.assertEqual(self.invoke("relay_by_plugin_id")["error"]["data"]["code"], 104)
+        call = [c for c in self.host.host_calls if c["method"] == "tool.invoke"][-1]
+        self.assertEqual(call["params"], {"plugin": "other", "tool": "echo", "params": {"a": 2}})
 
     def test_credentials_are_validated_by_the_provider(self):
         self.assertEqual(self.host.call("credentials.validate", {"credentials": {"key": "ok"}})["result"], {"valid": True})
