@@ -45,6 +45,11 @@ final class PluginRuntime: @unchecked Sendable {
     private var awaitingDeath: [Int: [PendingCall]] = [:]
     /// Streaming calls whose destination is full: while any is, the plugin's connection is not read.
     private var pausedCalls: Set<UInt64> = []
+    /// A process that let a call pass its deadline and cannot be told to stop
+    /// it (a Dify plugin: its protocol has no cancellation) gets no new call
+    /// until the cancellation's grace has passed: by then it has ended the
+    /// call, or it is killed and new calls go to its successor process.
+    private var heldGeneration: Int?
     private var nextID: UInt64 = 0
     private var callsServed = 0
     private var deathCounts: [Int: Int] = [:]
@@ -256,7 +261,7 @@ final class PluginRuntime: @unchecked Sendable {
             handle(.waitUntilRunning(id, deadline: Self.instant(call.deadline)))
             return
         }
-        guard inFlight.count < manifest.resource.workers else {
+        guard inFlight.count < manifest.resource.workers, heldGeneration == nil || heldGeneration != peer?.generation else {
             guard slotQueue.count < configuration.queueLimit else {
                 call.promise.fail(PaddockError(
                     .rateLimited, "\(manifest.name) has \(inFlight.count) calls running and \(slotQueue.count) waiting; the queue is full"))
@@ -305,13 +310,32 @@ final class PluginRuntime: @unchecked Sendable {
                 if !peer.channel.isActive || self.peer?.generation != generation {
                     awaitDeath(of: generation, call: call, fallback: coded)
                 } else {
+                    if manifest.format == .dify, coded.code == .timedOut, call.deadline <= .now() { hold(generation) }
                     call.promise.fail(coded)
                 }
             }
-            if let next = slotQueue.popFirst() {
-                next.timer?.cancel()
-                dispatch(next)
-            }
+            dispatchQueued()
+        }
+    }
+
+    /// Starts waiting calls while workers are free (and the process is not held).
+    private func dispatchQueued() {
+        while inFlight.count < manifest.resource.workers, heldGeneration == nil || heldGeneration != peer?.generation,
+            let next = slotQueue.popFirst()
+        {
+            next.timer?.cancel()
+            dispatch(next)
+        }
+    }
+
+    /// Holds new calls from `generation` for the cancellation's grace (see ``heldGeneration``).
+    private func hold(_ generation: Int) {
+        heldGeneration = generation
+        let grace = TimeAmount(configuration.cancellationGrace) + .milliseconds(100)
+        eventLoop.assumeIsolated().scheduleTask(in: grace) { [self] in
+            guard heldGeneration == generation else { return }
+            heldGeneration = nil
+            dispatchQueued()
         }
     }
 
