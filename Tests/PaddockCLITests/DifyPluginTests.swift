@@ -113,7 +113,8 @@ struct DifyPluginTests {
     }
 
     @Test func aKillAMemoryHogAndAHangAreSupervisedAsForNativePlugins() throws {
-        let daemon = try daemon(["--call-timeout", "4"])
+        // Long enough for a call to wait out the hung process's grace and a restart (with backoff, a cold start of the SDK).
+        let daemon = try daemon(["--call-timeout", "10"])
         try activate(daemon, "dify_messages")
         let params = #"{"text": "hi"}"#
 
