@@ -213,7 +213,10 @@ public actor Engine {
             throw PaddockError(.permissionDenied, "\(id) declares no tool '\(tool)'")
         }
         let checked = try Self.validate(arguments, against: item.parameters)
-        let params = try scope.apply(to: ["tool": .string(tool), "params": .object(checked)], manifest: manifest, requestID: requestID)
+        var call: [String: JSONValue] = ["tool": .string(tool), "params": .object(checked)]
+        // Nobody takes the chunks: the plugin may leave them out.
+        if onChunk == nil { call["stream"] = false }
+        let params = try scope.apply(to: call, manifest: manifest, requestID: requestID)
         return StartedCall(
             runtime, "tool.invoke", params: params, onChunk: onChunk, backpressure: backpressure, chain: chain.entering(scope: scope))
     }

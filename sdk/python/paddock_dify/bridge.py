@@ -137,7 +137,8 @@ class Bridge:
         context = scope(params)
         tenant = context.get("tenant")
         data = tool_request(params, provider, context.get("settings", self.settings), tenant)
-        self.start(Call(request_id, "tool", tenant), data)
+        # `stream: false`: the caller takes no chunks, so none are sent (the answer has every message).
+        self.start(Call(request_id, "tool", tenant, stream=params.get("stream") is not False), data)
 
     def credentials_validate(self, request_id, params):
         provider = self.declaration.tool_provider
@@ -232,7 +233,7 @@ class Bridge:
             return
         try:
             chunk = call.add(item, raw or json.dumps(item).encode("ascii"))
-            if chunk is not None:
+            if chunk is not None and call.stream:
                 self.host.stream_chunk(call.id_json, chunk)
         except Refused as refusal:
             self.fail(call, 202, refusal.message)

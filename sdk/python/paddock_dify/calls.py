@@ -25,8 +25,9 @@ class Refused(Exception):
 class Call:
     """A `tool.invoke`, `credentials.validate` or `endpoint.invoke` in flight."""
 
-    def __init__(self, request_id, kind, tenant=None):
+    def __init__(self, request_id, kind, tenant=None, stream=True):
         self.id = request_id
+        self.stream = stream  # whether the host takes the call's chunks
         self.id_json = json.dumps(request_id).encode("ascii")
         self.kind = kind  # "tool", "validate" or "endpoint"
         self.tenant = tenant
