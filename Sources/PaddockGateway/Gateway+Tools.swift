@@ -62,10 +62,15 @@ extension Gateway {
     }
 
     /// Server-sent events: `chunk` events as the tool streams, then `result`
-    /// or `error`. The call has a supervisor connection of its own, which is
-    /// not read while the client is behind (``ChunkStream``); a client that
-    /// goes away cancels the call.
+    /// or `error`.
     private func stream(_ call: InvokeRequest, plugin: String) -> Response {
+        stream(.invoke, call.params, plugin: plugin, kind: "tool", events: .paddock)
+    }
+
+    /// A streamed call as server-sent events in `events`' shape. The call has
+    /// a supervisor connection of its own, which is not read while the
+    /// client is behind (``ChunkStream``); a client that goes away cancels the call.
+    func stream(_ method: ControlMethod, _ params: JSONValue, plugin: String, kind: String, events format: EventFormat) -> Response {
         let connection = Mutex<ControlClient?>(nil)
         let events = ChunkStream(
             pause: { connection.withLock { $0 }?.setReading(false) },
@@ -73,14 +78,14 @@ extension Gateway {
         let supervisor = self.supervisor
         let task = Task {
             do {
-                let result = try await counted(plugin, "tool") {
+                let result = try await counted(plugin, kind) {
                     try await supervisor.streamingCall(
-                        .invoke, call.params, onChunk: { chunk in events.yield(Self.event("chunk", chunk)) },
+                        method, params, onChunk: { chunk in if let event = format.chunk(chunk) { events.yield(event) } },
                         connected: { client in connection.withLock { $0 = client } })
                 }
-                events.yield(Self.event("result", result))
+                events.yield(format.result(result))
             } catch {
-                events.yield(Self.event("error", Self.errorBody(EdgeMiddleware.gatewayError(error).error)))
+                events.yield(format.error(EdgeMiddleware.gatewayError(error).error))
             }
             events.finish()
         }
@@ -89,6 +94,19 @@ extension Gateway {
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .paddockCache: "bypass"],
             body: .init(asyncSequence: events))
+    }
+
+    /// How a streamed call's chunks, result and error become events.
+    struct EventFormat: Sendable {
+        /// A chunk's event; nil leaves it out.
+        var chunk: @Sendable ([UInt8]) -> ByteBuffer?
+        var result: @Sendable ([UInt8]) -> ByteBuffer
+        var error: @Sendable (PaddockError) -> ByteBuffer
+
+        /// Paddock's own: `chunk` events, then a `result` or an `error` event.
+        static let paddock = EventFormat(
+            chunk: { Gateway.event("chunk", $0) }, result: { Gateway.event("result", $0) },
+            error: { Gateway.event("error", Gateway.errorBody($0)) })
     }
 
     static func event(_ name: String, _ data: [UInt8]) -> ByteBuffer {

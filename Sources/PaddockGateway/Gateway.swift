@@ -18,6 +18,7 @@ public struct Gateway: Sendable {
     public let logger: Logger
     let authenticator: Authenticator
     let catalog: PluginCatalog
+    let models: ModelIndex
     let metrics = GatewayMetrics()
     let keyLimits: TokenBuckets
     let pluginLimits: TokenBuckets
@@ -29,6 +30,7 @@ public struct Gateway: Sendable {
         supervisor = SupervisorClient(socketPath: supervisorSocket, timeout: configuration.callTimeout)
         authenticator = Authenticator(supervisor: supervisor)
         catalog = PluginCatalog(supervisor: supervisor)
+        models = ModelIndex(supervisor: supervisor, catalog: catalog)
         keyLimits = TokenBuckets(rate: configuration.perKey.rate, burst: configuration.perKey.burst)
         pluginLimits = TokenBuckets(rate: configuration.perPlugin.rate, burst: configuration.perPlugin.burst)
         cache = ResultCache(maximumBytes: configuration.cacheBytes)
@@ -75,9 +77,15 @@ public struct Gateway: Sendable {
         keyed.get("plugins") { request, context in try await listPlugins(request, context) }
         keyed.get("plugins/:id") { request, context in try await describePlugin(request, context) }
         keyed.post("plugins/:id/tools/:tool") { request, context in try await invokeTool(request, context) }
+        keyed.post("plugins/:id/models/:model") { request, context in try await invokeModel(request, context) }
         keyed.get("tenants/:tenant/plugins/:id/settings") { request, context in try await tenantSettings(request, context, set: false) }
         keyed.put("tenants/:tenant/plugins/:id/settings") { request, context in try await tenantSettings(request, context, set: true) }
         keyed.post("tenants/:tenant/plugins/:id/settings/test") { request, context in try await testConnection(request, context) }
+
+        let openAI = router.group("v1").add(middleware: OpenAIErrors())
+            .add(middleware: KeyMiddleware(authenticator: authenticator, limits: keyLimits, adminOnly: false))
+        openAI.get("models") { _, context in try await listModels(context) }
+        openAI.post("chat/completions") { request, context in try await chatCompletion(request, context) }
 
         router.group("v1").add(middleware: KeyMiddleware(authenticator: authenticator, limits: keyLimits, adminOnly: true))
             .post("plugins") { request, context in try await installPackage(request, context) }
