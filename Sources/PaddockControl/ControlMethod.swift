@@ -50,4 +50,18 @@ public enum ControlMethod: String, CaseIterable, Sendable {
     case invoke
     /// ``ModelRequest``: a model call, streamed or not.
     case model
+    /// ``FlowPutRequest``: checks and stores a tenant's flow.
+    case flowPut = "flow.put"
+    /// ``FlowRequest``: a stored flow's definition.
+    case flowGet = "flow.get"
+    /// ``FlowRequest`` (no id): the tenant's flows.
+    case flowList = "flow.list"
+    /// ``FlowRequest``.
+    case flowDelete = "flow.delete"
+    /// ``FlowRunRequest``: runs a flow; node events as chunks when streamed.
+    case flowRun = "flow.run"
+    /// ``FlowRequest``: the flow's recent runs, newest first.
+    case flowRuns = "flow.runs"
+    /// ``FlowShowRequest``: one run's record.
+    case flowShow = "flow.show"
 }

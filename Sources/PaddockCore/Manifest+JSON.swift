@@ -107,6 +107,7 @@ extension ToolItem {
     var jsonValue: JSONValue {
         var members: [String: JSONValue] = ["name": .string(name)]
         members["cache_ttl"] = cacheTTL.map(JSONValue.int)
+        members["output"] = output.map { .object($0.mapValues { .string($0.rawValue) }) }
         return .item(members, label: label, description: description, parameters: parameters, source: source)
     }
 }

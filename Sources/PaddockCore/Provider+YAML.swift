@@ -16,7 +16,7 @@ extension Provider: YAMLDecodable where Item: YAMLDecodable {
 extension ToolItem: YAMLDecodable {
     public init?(from yaml: YAMLDecoder) {
         guard
-            yaml.expectMapping(known: ["name", "label", "description", "parameters", "cache_ttl", "source"])
+            yaml.expectMapping(known: ["name", "label", "description", "parameters", "cache_ttl", "output", "source"])
         else { return nil }
         guard let name = yaml.required("name")?.string else { return nil }
         self.init(
@@ -25,8 +25,23 @@ extension ToolItem: YAMLDecodable {
             description: yaml.optional("description")?.decode(LocalizedText.self),
             parameters: yaml.optional("parameters")?.list(of: ParameterSchema.self) ?? [],
             cacheTTL: yaml.optional("cache_ttl")?.int,
+            output: yaml.optional("output").flatMap(Self.output),
             source: yaml.optional("source")?.string
         )
+    }
+
+    /// `output: {field: type, ...}`, each type one of a parameter's.
+    private static func output(_ yaml: YAMLDecoder) -> [String: ParameterSchema.Kind]? {
+        guard yaml.expectMapping(known: nil), case .mapping(let pairs) = yaml.node.kind else { return nil }
+        var fields: [String: ParameterSchema.Kind] = [:]
+        for (key, _) in pairs {
+            guard case .scalar(let name, _) = key.kind, let field = yaml.required(name) else { continue }
+            if !ManifestValidator.isIdentifier(name, extra: "_-") || name.utf8.count > 64 {
+                field.problem(.wrongFormat, "output field '\(name.prefix(64))' must be 1–64 letters, digits, '_' and '-'")
+            }
+            fields[name] = field.oneOf(ParameterSchema.Kind.self)
+        }
+        return fields
     }
 }
 

@@ -22,6 +22,9 @@ public struct ToolItem: Hashable, Sendable, Codable {
     public var parameters: [ParameterSchema]
     /// Identical calls within this many seconds are answered from a cache.
     public var cacheTTL: Int?
+    /// The fields of the tool's result and their types, when the manifest
+    /// declares them (`output:`): a flow may reference only these.
+    public var output: [String: ParameterSchema.Kind]?
     /// Where the handler lives, relative to the plugin directory.
     public var source: String?
 
@@ -31,6 +34,7 @@ public struct ToolItem: Hashable, Sendable, Codable {
         description: LocalizedText? = nil,
         parameters: [ParameterSchema] = [],
         cacheTTL: Int? = nil,
+        output: [String: ParameterSchema.Kind]? = nil,
         source: String? = nil
     ) {
         self.name = name
@@ -38,11 +42,12 @@ public struct ToolItem: Hashable, Sendable, Codable {
         self.description = description
         self.parameters = parameters
         self.cacheTTL = cacheTTL
+        self.output = output
         self.source = source
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, label, description, parameters, source
+        case name, label, description, parameters, output, source
         case cacheTTL = "cache_ttl"
     }
 }

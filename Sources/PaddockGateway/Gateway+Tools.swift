@@ -67,10 +67,11 @@ extension Gateway {
         stream(.invoke, call.params, plugin: plugin, kind: "tool", events: .paddock)
     }
 
-    /// A streamed call as server-sent events in `events`' shape. The call has
+    /// A streamed call as server-sent events in `events`' shape, counted as
+    /// a call of `plugin` when there is one. The call has
     /// a supervisor connection of its own, which is not read while the
     /// client is behind (``ChunkStream``); a client that goes away cancels the call.
-    func stream(_ method: ControlMethod, _ params: JSONValue, plugin: String, kind: String, events format: EventFormat) -> Response {
+    func stream(_ method: ControlMethod, _ params: JSONValue, plugin: String?, kind: String, events format: EventFormat) -> Response {
         let connection = Mutex<ControlClient?>(nil)
         let events = ChunkStream(
             pause: { connection.withLock { $0 }?.setReading(false) },
@@ -78,11 +79,12 @@ extension Gateway {
         let supervisor = self.supervisor
         let task = Task {
             do {
-                let result = try await counted(plugin, kind) {
+                let call = {
                     try await supervisor.streamingCall(
                         method, params, onChunk: { chunk in if let event = format.chunk(chunk) { events.yield(event) } },
                         connected: { client in connection.withLock { $0 = client } })
                 }
+                let result = if let plugin { try await counted(plugin, kind, call) } else { try await call() }
                 events.yield(format.result(result))
             } catch {
                 events.yield(format.error(EdgeMiddleware.gatewayError(error).error))

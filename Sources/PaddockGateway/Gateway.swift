@@ -78,6 +78,13 @@ public struct Gateway: Sendable {
         keyed.get("plugins/:id") { request, context in try await describePlugin(request, context) }
         keyed.post("plugins/:id/tools/:tool") { request, context in try await invokeTool(request, context) }
         keyed.post("plugins/:id/models/:model") { request, context in try await invokeModel(request, context) }
+        keyed.get("flows") { request, context in try await flow(.flowList, request, context) }
+        keyed.put("flows/:id") { request, context in try await putFlow(request, context) }
+        keyed.get("flows/:id") { request, context in try await flow(.flowGet, request, context) }
+        keyed.delete("flows/:id") { request, context in try await flow(.flowDelete, request, context) }
+        keyed.post("flows/:id/runs") { request, context in try await runFlow(request, context) }
+        keyed.get("flows/:id/runs") { request, context in try await flow(.flowRuns, request, context) }
+        keyed.get("flows/:id/runs/:run") { request, context in try await showFlowRun(request, context) }
         keyed.get("tenants/:tenant/plugins/:id/settings") { request, context in try await tenantSettings(request, context, set: false) }
         keyed.put("tenants/:tenant/plugins/:id/settings") { request, context in try await tenantSettings(request, context, set: true) }
         keyed.post("tenants/:tenant/plugins/:id/settings/test") { request, context in try await testConnection(request, context) }

@@ -145,5 +145,24 @@ public enum Schema {
         """
         ALTER TABLE plugins ADD COLUMN network_granted INTEGER NOT NULL DEFAULT 0;
         """,
+        // 8: each tenant's flows, and the records of their recent runs.
+        """
+        CREATE TABLE flows (
+            tenant TEXT NOT NULL,
+            id TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            updated_at INTEGER NOT NULL DEFAULT (unixepoch()),
+            PRIMARY KEY (tenant, id)
+        ) WITHOUT ROWID;
+        CREATE TABLE flow_runs (
+            id TEXT PRIMARY KEY,
+            tenant TEXT NOT NULL,
+            flow TEXT NOT NULL,
+            status TEXT NOT NULL,
+            started_ms INTEGER NOT NULL,
+            record TEXT NOT NULL
+        );
+        CREATE INDEX flow_runs_by_flow ON flow_runs (tenant, flow, started_ms);
+        """,
     ]
 }

@@ -198,6 +198,15 @@ public enum ControlServer {
             let request = try ModelRequest(params: params)
             let sendChunk: @Sendable ([UInt8]) -> Void = { reply.chunk(raw: $0) }
             return try await daemon.invokeModel(request, onChunk: request.stream ? sendChunk : nil)
+        case .flowPut: return try await daemon.putFlow(FlowPutRequest(params: params)).jsonBytes
+        case .flowGet: return try await daemon.getFlow(FlowRequest(params: params).named()).jsonBytes
+        case .flowList: return try await daemon.listFlows(FlowRequest(params: params)).jsonBytes
+        case .flowDelete: return try await daemon.deleteFlow(FlowRequest(params: params).named()).jsonBytes
+        case .flowRuns: return try await daemon.flowRuns(FlowRequest(params: params).named()).jsonBytes
+        case .flowShow: return try await daemon.showFlowRun(FlowShowRequest(params: params)).jsonBytes
+        case .flowRun:
+            let request = try FlowRunRequest(params: params)
+            return try await daemon.runFlow(request) { event in if request.stream { reply.chunk(raw: event.jsonBytes) } }.jsonBytes
         }
     }
 }

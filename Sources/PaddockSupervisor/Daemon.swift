@@ -15,6 +15,8 @@ public actor Daemon {
     let engine: Engine
     let registry: Registry
     let keys: APIKeys
+    /// Each tenant's flows and their runs.
+    let flows: FlowStore
     /// What a package must be to be installed (signatures, limits).
     let packagePolicy: PackagePolicy
     /// The installed copies and the staging folder.
@@ -38,6 +40,7 @@ public actor Daemon {
         self.registry = try await Registry(
             owner: engine.storage.owner, dataDirectory: configuration.dataDirectory, firstUID: configuration.firstUID)
         self.keys = APIKeys(owner: engine.storage.owner)
+        self.flows = FlowStore(owner: engine.storage.owner)
     }
 
     /// Loads every installed plugin and starts those that were active, all
@@ -54,6 +57,7 @@ public actor Daemon {
         // What an install that was cut short left behind.
         if let installed = try? await registry.installedDirectories() { files.sweep(keeping: installed) }
         engine.environment(python: engine.configuration.python).sweep()
+        try? await flows.sweepInterrupted()
         for record in (try? await registry.all()) ?? [] {
             do {
                 await engine.setNetworkGrant(record.id, try await registry.networkGranted(record.id))
