@@ -9,7 +9,7 @@ public struct PaddockCommand: AsyncParsableCommand {
             ValidateCommand.self, InitCommand.self, PackCommand.self, RunCommand.self, InstallCommand.self, RollbackCommand.self,
             VersionsCommand.self, ActivateCommand.self,
             DeactivateCommand.self, UninstallCommand.self, SettingsCommand.self, ListCommand.self, StatusCommand.self,
-            InvokeCommand.self, LogsCommand.self, StorageCommand.self, AuditCommand.self, KeysCommand.self, UpCommand.self,
+            InvokeCommand.self, LogsCommand.self, StorageCommand.self, AuditCommand.self, KeysCommand.self, UpCommand.self, FlowCommand.self,
         ]
     )
 

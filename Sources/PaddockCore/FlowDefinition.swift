@@ -128,7 +128,10 @@ public struct FlowDefinition: Sendable {
         for index in linked.indices {
             for template in linked[index].templates {
                 for (field, reference) in template.references {
-                    if let id = try dependency(reference, field: field, of: linked[index].id) { linked[index].dependencies.insert(id) }
+                    guard let id = try dependency(reference, field: field, of: linked[index].id) else { continue }
+                    // What a node sets may read its own output: that is no dependency.
+                    if id == linked[index].id, field.hasPrefix("nodes.\(id).set.") { continue }
+                    linked[index].dependencies.insert(id)
                 }
             }
         }
@@ -192,7 +195,7 @@ public struct FlowDefinition: Sendable {
         guard let value, value != .null else { return nil }
         guard let seconds = value.numberValue, seconds > 0, seconds <= maximumDeadline else {
             throw PaddockError(
-                .wrongFormat, "\(field) is a number of seconds above 0 and at most \(Int(maximumDeadline))", field: field,
+                .wrongFormat, "\(node.map { "node '\($0)': " } ?? "")\(field) is a number of seconds above 0 and at most \(Int(maximumDeadline))", field: field,
                 details: node.map { ["node": $0] } ?? [:])
         }
         return seconds
