@@ -160,9 +160,17 @@ struct SettingsCommand: AsyncParsableCommand {
     var assignments: [String] = []
     @Option(help: "The settings of this tenant (over the plugin's own) instead of the plugin's.") var tenant: String?
     @Option(help: "Whether the gateway serves the plugin's endpoints without an API key (webhooks).") var publicEndpoints: Bool?
+    @Option(help: "The tenants that may call the plugin, comma-separated, or '*' for every tenant (the default).") var tenants: String?
 
     func run() async throws {
         var request = SettingsRequest(id: id, tenant: tenant, publicEndpoints: publicEndpoints)
+        if let tenants {
+            do throws(PaddockError) {
+                request.tenants = try SettingsRequest.tenants(.array(tenants.split(separator: ",").map { .string(String($0)) }))
+            } catch {
+                throw DaemonOptions.failure(error)
+            }
+        }
         if !assignments.isEmpty { request.set = try await values() }
         print(try await daemon.call(.settings, request.params).jsonText)
     }

@@ -133,8 +133,9 @@ public struct UninstallRequest: ControlRequest {
     public var params: JSONValue { ["id": .string(id), "force": .bool(force)] }
 }
 
-/// `settings {"id", "tenant"?, "set"?: {...}, "public_endpoints"?: Bool}`:
-/// shows, and with `set` stores, the plugin's settings or one tenant's.
+/// `settings {"id", "tenant"?, "set"?: {...}, "public_endpoints"?: Bool, "tenants"?: [names] | ["*"]}`:
+/// shows, and with `set` stores, the plugin's settings or one tenant's;
+/// `tenants` sets which tenants may call the plugin (`["*"]`: every tenant).
 public struct SettingsRequest: ControlRequest {
     public var id: String
     /// The tenant whose settings (over the plugin's own) are meant; nil for the plugin's.
@@ -143,12 +144,17 @@ public struct SettingsRequest: ControlRequest {
     public var set: [String: JSONValue]?
     /// Whether the gateway serves the plugin's endpoints without an API key.
     public var publicEndpoints: Bool?
+    /// The tenants that may call the plugin: names, or `["*"]` for every tenant; nil leaves them as they are.
+    public var tenants: [String]?
 
-    public init(id: String, tenant: String? = nil, set: [String: JSONValue]? = nil, publicEndpoints: Bool? = nil) {
+    public init(
+        id: String, tenant: String? = nil, set: [String: JSONValue]? = nil, publicEndpoints: Bool? = nil, tenants: [String]? = nil
+    ) {
         self.id = id
         self.tenant = tenant
         self.set = set
         self.publicEndpoints = publicEndpoints
+        self.tenants = tenants
     }
 
     public init(params: JSONValue) throws(PaddockError) {
@@ -156,6 +162,33 @@ public struct SettingsRequest: ControlRequest {
         tenant = try params.tenant()
         if case .object(let values)? = params["set"] { set = values }
         if case .bool(let open)? = params["public_endpoints"] { publicEndpoints = open }
+        if let given = params["tenants"] {
+            tenants = try Self.tenants(given)
+        }
+    }
+
+    /// `tenants`: `["*"]`, or at most 10000 tenant names.
+    /// - Throws: 102 (field `tenants`) for anything else.
+    public static func tenants(_ value: JSONValue) throws(PaddockError) -> [String] {
+        guard let items = value.arrayValue, items.count <= 10_000 else {
+            throw PaddockError(.wrongFormat, "tenants is a list of tenant names, or [\"*\"] for every tenant", field: "tenants")
+        }
+        var names: [String] = []
+        for item in items {
+            guard let name = item.stringValue else {
+                throw PaddockError(.wrongFormat, "tenants is a list of tenant names, or [\"*\"] for every tenant", field: "tenants")
+            }
+            if name != "*" {
+                do throws(PaddockError) { try Tenant.check(name) } catch {
+                    throw PaddockError(.wrongFormat, error.message, field: "tenants")
+                }
+            }
+            names.append(name)
+        }
+        if names.contains("*"), names.count > 1 {
+            throw PaddockError(.wrongFormat, "tenants is [\"*\"] alone, or tenant names", field: "tenants")
+        }
+        return names
     }
 
     public var params: JSONValue {
@@ -163,6 +196,7 @@ public struct SettingsRequest: ControlRequest {
         object["tenant"] = tenant.map(JSONValue.string)
         object["set"] = set.map(JSONValue.object)
         object["public_endpoints"] = publicEndpoints.map(JSONValue.bool)
+        object["tenants"] = tenants.map { .array($0.map(JSONValue.string)) }
         return .object(object)
     }
 }

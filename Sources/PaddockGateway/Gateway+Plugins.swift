@@ -29,7 +29,7 @@ extension Gateway {
             described["storage"] = ["bytes": bytes, "quota": usage["quota"] ?? .null]
         } else {
             for key in ["restarts", "last_death", "calls_served", "in_flight", "dropped_log_lines", "memory_bytes", "peak_memory_bytes",
-                        "latency_p50_ms", "latency_p99_ms", "storage", "public_endpoints"] {
+                        "latency_p50_ms", "latency_p99_ms", "storage", "public_endpoints", "tenants"] {
                 described[key] = detail[key]
             }
         }
@@ -57,7 +57,7 @@ extension Gateway {
         return try await relay(method, method == .uninstall ? UninstallRequest(id: id).params : PluginRequest(id).params, context)
     }
 
-    /// `PUT /v1/plugins/{id}/settings {"settings"?: {...}, "public_endpoints"?: bool}`:
+    /// `PUT /v1/plugins/{id}/settings {"settings"?: {...}, "public_endpoints"?: bool, "tenants"?: [names] | ["*"]}`:
     /// the plugin's own settings (every tenant's default), secrets masked in the answer.
     func pluginSettings(_ request: Request, _ context: GatewayContext) async throws -> Response {
         let id = try context.parameters.require("id")
@@ -65,6 +65,9 @@ extension Gateway {
         var request = SettingsRequest(id: id)
         if case .object(let settings)? = body["settings"] { request.set = settings }
         if case .bool(let open)? = body["public_endpoints"] { request.publicEndpoints = open }
+        if let tenants = body["tenants"] {
+            do throws(PaddockError) { request.tenants = try SettingsRequest.tenants(tenants) } catch { throw GatewayError(error, fromRequest: true) }
+        }
         defer {
             catalog.forget(id)
             cache.forget(plugin: id)

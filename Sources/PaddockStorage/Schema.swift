@@ -164,5 +164,9 @@ public enum Schema {
         );
         CREATE INDEX flow_runs_by_flow ON flow_runs (tenant, flow, started_ms);
         """,
+        // 9: the tenants an operator lets call a plugin (a JSON array; null: every tenant).
+        """
+        ALTER TABLE plugins ADD COLUMN tenants TEXT;
+        """,
     ]
 }

@@ -142,7 +142,7 @@ public enum ControlServer {
         let changes: Bool =
             switch method {
             case .install, .rollback, .activate, .deactivate, .uninstall, .keysCreate, .keysRevoke: true
-            case .settings: params["set"] != nil || params["public_endpoints"] != nil
+            case .settings: params["set"] != nil || params["public_endpoints"] != nil || params["tenants"] != nil
             default: false
             }
         let level: Logger.Level = changes ? .info : .debug

@@ -12,7 +12,7 @@ extension Daemon {
     ///   references an output field the node's output cannot have.
     func putFlow(_ request: FlowPutRequest) async throws -> JSONValue {
         let definition = try FlowDefinition(request.definition, id: request.id)
-        try await check(definition)
+        try await check(definition, tenant: request.tenant)
         let created = try await flows.put(tenant: request.tenant, id: request.id, definition: definition.source)
         return ["id": .string(request.id), "tenant": .string(request.tenant), "nodes": .int(definition.nodes.count), "created": .bool(created)]
     }
@@ -54,7 +54,7 @@ extension Daemon {
     /// - Throws: the failing node's error, with `details.node` and `details.run`.
     func runFlow(_ request: FlowRunRequest, onEvent: @escaping @Sendable (JSONValue) -> Void) async throws -> JSONValue {
         let definition = try await storedFlow(request.tenant, request.id)
-        try await check(definition)
+        try await check(definition, tenant: request.tenant)
         let start = FlowRecord(run: Self.newRunID(), tenant: request.tenant, flow: request.id, startedMs: FlowRecord.now(), input: request.input)
         try await flows.record(start)
         let tenant = request.tenant
@@ -86,8 +86,8 @@ extension Daemon {
         return (0..<3).map { _ in String(random.next() as UInt32, radix: 16) }.map { String(repeating: "0", count: 8 - $0.count) + $0 }.joined()
     }
 
-    /// Checks each node against the installed plugins (see ``putFlow(_:)``).
-    private func check(_ definition: FlowDefinition) async throws {
+    /// Checks each node against the installed plugins and what `tenant` may call (see ``putFlow(_:)``).
+    private func check(_ definition: FlowDefinition, tenant: String?) async throws {
         var outputs: [String: Set<String>] = [:]
         for node in definition.nodes {
             let at = "nodes.\(node.id).\(node.kind.name)"
@@ -96,6 +96,11 @@ extension Daemon {
             guard let manifest = try? await engine.manifest(plugin) else {
                 throw PaddockError(
                     .permissionDenied, "node '\(node.id)' calls \(plugin), which is not installed: no tenant may call it", field: at + ".plugin",
+                    details: ["node": node.id])
+            }
+            if let tenant, allowedTenants[plugin].map({ !$0.contains(tenant) }) == true {
+                throw PaddockError(
+                    .permissionDenied, "node '\(node.id)' calls \(plugin), which tenant \(tenant) may not call", field: at + ".plugin",
                     details: ["node": node.id])
             }
             switch node.kind {

@@ -15,6 +15,7 @@ extension Daemon {
         return try await status(id).merging([
             "directory": .string(record.directory), "manifest": manifest.jsonValue,
             "public_endpoints": .bool(try await registry.publicEndpoints(id)),
+            "tenants": allowedTenants[id].map { .array($0.sorted().map(JSONValue.string)) } ?? ["*"],
             "storage": ["bytes": .int(usage), "quota": .int(manifest.permission.storage.bytes)],
         ])
     }

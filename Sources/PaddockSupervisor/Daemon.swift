@@ -21,6 +21,9 @@ public actor Daemon {
     let packagePolicy: PackagePolicy
     /// The installed copies and the staging folder.
     let files: InstalledFiles
+    /// The tenants the operator lets call each plugin that has such a list
+    /// (``Registry/allowedTenants(_:)``); a plugin not here serves every tenant.
+    var allowedTenants: [String: Set<String>] = [:]
     /// Plugins with an install under way: one at a time each.
     var installing: Set<String> = []
     /// The engine's logger (``EngineConfiguration/logger``).
@@ -61,6 +64,7 @@ public actor Daemon {
         for record in (try? await registry.all()) ?? [] {
             do {
                 await engine.setNetworkGrant(record.id, try await registry.networkGranted(record.id))
+                allowedTenants[record.id] = try await registry.allowedTenants(record.id)
                 try await engine.load(directory: record.directory, settings: try await registry.settings(record.id), uid: record.uid)
                 if record.state == .active { active.append(record.id) }
             } catch {
@@ -145,6 +149,7 @@ public actor Daemon {
         try await engine.unload(id)
         let copies = try await registry.versions(id)
         try await registry.uninstall(id)
+        allowedTenants[id] = nil
         for copy in copies where copy.directory.hasPrefix(files.plugins + "/") { files.remove(copy.directory) }
         await removeUnusedEnvironments()
         try await engine.storage.run { store, _ in try store.removeAll(plugin: id) }
@@ -165,6 +170,11 @@ public actor Daemon {
             if tenant == nil { try await engine.setSettings(id, try await registry.settings(id)) }
         }
         if let open = request.publicEndpoints { try await registry.setPublicEndpoints(id, open) }
+        if let tenants = request.tenants {
+            let allowed = tenants == ["*"] ? nil : Set(tenants)
+            try await registry.setAllowedTenants(id, allowed)
+            allowedTenants[id] = allowed
+        }
         guard let tenant else { return try await registry.publicSettings(id) }
         let layers = try await registry.settingLayers(id, tenant: tenant)
         return SettingOwnership.tenantView(operator: layers.operator, tenant: layers.tenant, manifest: manifest, mask: Registry.mask)
@@ -172,6 +182,7 @@ public actor Daemon {
 
     /// The settings a call made for `tenant` runs with (see ``SettingOwnership``).
     func tenantSettings(_ plugin: String, _ tenant: String, supplied: [String: JSONValue] = [:]) async throws -> JSONValue {
+        try checkTenantMayCall(plugin, tenant)
         let layers = try await registry.settingLayers(plugin, tenant: tenant)
         return .object(SettingOwnership.effective(
             operator: layers.operator, tenant: layers.tenant.merging(supplied) { _, given in given },
@@ -227,6 +238,12 @@ public actor Daemon {
         try await engine.invokeTool(
             request.id, tool: request.tool, arguments: request.arguments, onChunk: onChunk, backpressure: backpressure,
             scope: try await scope(request.id, request.tenant), requestID: request.requestID)
+    }
+
+    /// - Throws: 104 when the operator limited the plugin to tenants that do not include `tenant`.
+    func checkTenantMayCall(_ plugin: String, _ tenant: String) throws(PaddockError) {
+        guard let allowed = allowedTenants[plugin], !allowed.contains(tenant) else { return }
+        throw PaddockError(.permissionDenied, "tenant \(tenant) may not call \(plugin): the operator limited it to other tenants", field: "tenant")
     }
 
     /// The scope of a call made for `tenant`, with the tenant's settings.

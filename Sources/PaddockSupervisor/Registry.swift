@@ -182,6 +182,22 @@ public final class Registry: Sendable {
         }
     }
 
+    /// The tenants the operator lets call the plugin; nil: every tenant.
+    public func allowedTenants(_ id: String) async throws -> Set<String>? {
+        let text = try await owner.run { database in
+            try database.query("SELECT tenants FROM plugins WHERE id = ?", [.text(id)]).first?.first?.text
+        }
+        return text.flatMap { try? JSONValue(parsing: Array($0.utf8)) }?.arrayValue.map { Set($0.compactMap(\.stringValue)) }
+    }
+
+    public func setAllowedTenants(_ id: String, _ tenants: Set<String>?) async throws {
+        let value: Database.Value = tenants.map { .text(JSONValue.array($0.sorted().map(JSONValue.string)).jsonText) } ?? .null
+        try await owner.run { database in
+            try database.query("UPDATE plugins SET tenants = ? WHERE id = ?", [value, .text(id)])
+            guard database.changes == 1 else { throw Self.notInstalled(id) }
+        }
+    }
+
     /// Forgets a plugin and its settings.
     public func uninstall(_ id: String) async throws {
         try await owner.run { database in

@@ -69,6 +69,28 @@ struct FlowRouteTests {
         #expect(names == ["node_started", "node_finished", "node_started", "node_finished", "node_started", "node_finished", "result"], "\(events.text)")
     }
 
+    @Test func theCustomerSupportExampleOfTheDocsRuns() throws {
+        let (stack, key) = try stack()
+        try stack.activate("notes")
+        let saved = try stack.request(
+            "POST", "/v1/plugins/notes/tools/save_note", key: key, body: #"{"title": "Parcels", "text": "A parcel takes two days."}"#)
+        #expect(saved.status == 200, "\(saved.text)")
+        let put = try stack.paddock("flow", "put", RunningGateway.repository.appendingPathComponent("examples/flows/customer-support.yaml").path, "--tenant", "acme")
+        #expect(put.status == 0, "\(put.stderr)")
+
+        let input = #"{"input": {"customer": "Ada", "message": "Hello, where is my parcel?", "keyword": "parcel"}}"#
+        let run = try stack.request("POST", "/v1/flows/customer-support/runs", key: key, body: input)
+        let output = run.json?["output"]
+        #expect(output?["reply"]?.stringValue?.hasPrefix("Hello Ada, Hello!") == true, "\(run.text)")
+        #expect(output?["topic"] == "hello-where-is-my-parcel" && output?["sources"]?.arrayValue?.count == 1, "the tenant's notes: \(run.text)")
+        #expect(output?["handed_off"] == false && output?["route"] == .null && output?["words"]?.numberValue != nil)
+
+        let refund = try stack.request(
+            "POST", "/v1/flows/customer-support/runs", key: key, body: #"{"input": {"customer": "Bo", "message": "I want a refund", "keyword": "refund"}}"#)
+        #expect(refund.json?["output"]?["handed_off"] == true && refund.json?["output"]?["route"] == "a person (refund)", "\(refund.text)")
+        #expect(refund.json?["output"]?["sources"] == [])
+    }
+
     @Test func badFlowsAreRefusedWhenStoredNamingTheNode() throws {
         let (stack, key) = try stack()
         let tool = "tool: {plugin: text-tools, name: slugify}"
@@ -91,6 +113,36 @@ struct FlowRouteTests {
             let refused = try stack.request("PUT", "/v1/flows/bad", key: key, body: hostile)
             #expect(refused.status == 400, "\(hostile.prefix(20)): \(refused.text)")
         }
+    }
+
+    @Test func aNodeItsTenantMayNotCallIsRefusedWhenStoredAndWhenRun() throws {
+        let (stack, key) = try stack()
+        let other = try stack.key("--tenant", "other")
+        #expect(try stack.request("PUT", "/v1/flows/reply", key: key, headers: ["Content-Type": "application/yaml"], body: Self.threeNodes).status == 201)
+
+        // The operator lets only "other" call mini-llm: acme's flow through it is refused, naming the node.
+        let limited = try stack.request("PUT", "/v1/plugins/mini-llm/settings", key: stack.admin, body: #"{"tenants": ["other"]}"#)
+        #expect(limited.status == 200, "\(limited.text)")
+        let put = try stack.request("PUT", "/v1/flows/reply", key: key, headers: ["Content-Type": "application/yaml"], body: Self.threeNodes)
+        #expect(put.status == 403 && put.json?["code"] == .int(104) && put.json?["details"]?["node"] == "reply", "\(put.text)")
+        let run = try stack.request("POST", "/v1/flows/reply/runs", key: key, body: #"{"input": {"title": "x"}}"#)
+        #expect(run.json?["code"] == .int(104) && run.json?["details"]?["node"] == "reply", "stored before the limit: \(run.text)")
+        let direct = #"{"messages": [{"role": "user", "content": "hello"}]}"#
+        #expect(try stack.request("POST", "/v1/plugins/mini-llm/models/mini-chat", key: key, body: direct).status == 403)
+        #expect(try stack.request("POST", "/v1/plugins/mini-llm/models/mini-chat", key: other, body: direct).status == 200)
+        #expect(try stack.request("POST", "/v1/flows/reply/runs", key: other, body: "{}").status == 404)
+        #expect(try stack.request("GET", "/v1/plugins/mini-llm", key: stack.admin).json?["tenants"] == ["other"])
+
+        // The limit outlives a restart of paddockd; ["*"] lifts it.
+        stack.killDaemon()
+        try stack.restartDaemon()
+        #expect(try stack.request("POST", "/v1/plugins/mini-llm/models/mini-chat", key: key, body: direct).status == 403)
+        for hostile in [#"{"tenants": ["*", "acme"]}"#, #"{"tenants": ["Not A Tenant"]}"#, #"{"tenants": "acme"}"#] {
+            #expect(try stack.request("PUT", "/v1/plugins/mini-llm/settings", key: stack.admin, body: hostile).status == 400, "\(hostile)")
+        }
+        #expect(try stack.request("PUT", "/v1/plugins/mini-llm/settings", key: key, body: #"{"tenants": ["*"]}"#).status == 403)
+        #expect(try stack.request("PUT", "/v1/plugins/mini-llm/settings", key: stack.admin, body: #"{"tenants": ["*"]}"#).status == 200)
+        #expect(try stack.request("POST", "/v1/flows/reply/runs", key: key, body: #"{"input": {"title": "x"}}"#).status == 200)
     }
 
     @Test func independentNodesRunAtOnceAndDeadlinesFallbacksAndConditionsHold() throws {
