@@ -104,7 +104,7 @@ let package = Package(
                 "PaddockCore", "PaddockRPC", "PaddockControl", "PaddockSandbox", "PaddockStorage", "PaddockPackage", "CLinux",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The log lines of paddockd and the gateway (a swift-log handler) and the --log-level option.

@@ -69,7 +69,7 @@ struct FlowRunsCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let answer = try await options.daemon.call(.flowRuns, FlowRequest(tenant: options.tenant, id: id).params)
+        let answer = try await options.daemon.call(.flowRuns, TenantRequest(tenant: options.tenant, id: id).params)
         guard !json else { return print(answer.jsonText) }
         let rows = (answer["runs"]?.arrayValue ?? []).map { run in [Table.cell(run["run"]), Table.cell(run["status"]), Table.cell(run["started_ms"])] }
         print(Table.render(["RUN", "STATUS", "STARTED (ms)"], rows))
@@ -93,7 +93,7 @@ struct FlowGetCommand: AsyncParsableCommand {
     @Argument(help: "The flow's id.") var id: String
 
     func run() async throws {
-        print(try await options.daemon.call(.flowGet, FlowRequest(tenant: options.tenant, id: id).params)["definition"]?.jsonText ?? "null")
+        print(try await options.daemon.call(.flowGet, TenantRequest(tenant: options.tenant, id: id).params)["definition"]?.jsonText ?? "null")
     }
 }
 
@@ -102,7 +102,7 @@ struct FlowListCommand: AsyncParsableCommand {
     @OptionGroup var options: FlowOptions
 
     func run() async throws {
-        let answer = try await options.daemon.call(.flowList, FlowRequest(tenant: options.tenant).params)
+        let answer = try await options.daemon.call(.flowList, TenantRequest(tenant: options.tenant).params)
         print(Table.render(["FLOW", "UPDATED"], (answer["flows"]?.arrayValue ?? []).map { [Table.cell($0["id"]), Table.cell($0["updated_at"])] }))
     }
 }
@@ -113,7 +113,7 @@ struct FlowDeleteCommand: AsyncParsableCommand {
     @Argument(help: "The flow's id.") var id: String
 
     func run() async throws {
-        _ = try await options.daemon.call(.flowDelete, FlowRequest(tenant: options.tenant, id: id).params)
+        _ = try await options.daemon.call(.flowDelete, TenantRequest(tenant: options.tenant, id: id).params)
         print("flow \(id) deleted")
     }
 }

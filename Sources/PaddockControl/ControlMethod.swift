@@ -52,16 +52,32 @@ public enum ControlMethod: String, CaseIterable, Sendable {
     case model
     /// ``FlowPutRequest``: checks and stores a tenant's flow.
     case flowPut = "flow.put"
-    /// ``FlowRequest``: a stored flow's definition.
+    /// ``TenantRequest``: a stored flow's definition.
     case flowGet = "flow.get"
-    /// ``FlowRequest`` (no id): the tenant's flows.
+    /// ``TenantRequest`` (no id): the tenant's flows.
     case flowList = "flow.list"
-    /// ``FlowRequest``.
+    /// ``TenantRequest``.
     case flowDelete = "flow.delete"
     /// ``FlowRunRequest``: runs a flow; node events as chunks when streamed.
     case flowRun = "flow.run"
-    /// ``FlowRequest``: the flow's recent runs, newest first.
+    /// ``TenantRequest``: the flow's recent runs, newest first.
     case flowRuns = "flow.runs"
     /// ``FlowShowRequest``: one run's record.
     case flowShow = "flow.show"
+    /// ``FileUploadRequest``: starts an upload in chunks.
+    case fileUploadStart = "file.upload.start"
+    /// ``FileChunkRequest``: one chunk; the file once the last is in.
+    case fileUploadChunk = "file.upload.chunk"
+    /// ``TenantRequest`` (the upload's id): the chunks received.
+    case fileUploadStatus = "file.upload.status"
+    /// ``TenantRequest`` (the upload's id).
+    case fileUploadAbort = "file.upload.abort"
+    /// ``TenantRequest``: a file's description.
+    case fileInfo = "file.info"
+    /// ``FileReadRequest``: a piece of a file.
+    case fileRead = "file.read"
+    /// ``TenantRequest`` (no id): the tenant's files and usage.
+    case fileList = "file.list"
+    /// ``TenantRequest``.
+    case fileDelete = "file.delete"
 }

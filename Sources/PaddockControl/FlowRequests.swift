@@ -1,42 +1,5 @@
 public import PaddockCore
 
-/// The tenant of a flow request: required (flows are per tenant) and checked.
-extension JSONValue {
-    func flowTenant() throws(PaddockError) -> String {
-        guard let tenant = try tenant() else {
-            throw PaddockError(.configurationMissing, "flows belong to a tenant: name one", field: "tenant")
-        }
-        return tenant
-    }
-}
-
-/// `flow.get`, `flow.delete`, `flow.runs {"tenant", "id"}` (and `flow.list {"tenant"}`, id empty).
-public struct FlowRequest: ControlRequest {
-    public var tenant: String
-    public var id: String
-
-    public init(tenant: String, id: String = "") {
-        self.tenant = tenant
-        self.id = id
-    }
-
-    public init(params: JSONValue) throws(PaddockError) {
-        tenant = try params.flowTenant()
-        id = params["id"]?.stringValue ?? ""
-    }
-
-    /// The request, when it names a flow.
-    /// - Throws: 101 when it names none.
-    public func named() throws(PaddockError) -> FlowRequest {
-        guard !id.isEmpty else { throw PaddockError(.configurationMissing, "the parameter 'id' is missing", field: "id") }
-        return self
-    }
-
-    public var params: JSONValue {
-        id.isEmpty ? ["tenant": .string(tenant)] : ["tenant": .string(tenant), "id": .string(id)]
-    }
-}
-
 /// `flow.put {"tenant", "id", "definition"}`: stores a flow once it is checked.
 public struct FlowPutRequest: ControlRequest {
     public var tenant: String
@@ -50,7 +13,7 @@ public struct FlowPutRequest: ControlRequest {
     }
 
     public init(params: JSONValue) throws(PaddockError) {
-        tenant = try params.flowTenant()
+        tenant = try params.requiredTenant()
         id = try params.required("id")
         guard let definition = params["definition"] else {
             throw PaddockError(.configurationMissing, "the parameter 'definition' is missing", field: "definition")
@@ -79,7 +42,7 @@ public struct FlowRunRequest: ControlRequest {
     }
 
     public init(params: JSONValue) throws(PaddockError) {
-        tenant = try params.flowTenant()
+        tenant = try params.requiredTenant()
         id = try params.required("id")
         input = params["input"] ?? [:]
         guard case .object = input else { throw PaddockError(.wrongFormat, "input is an object", field: "input") }
@@ -105,7 +68,7 @@ public struct FlowShowRequest: ControlRequest {
     }
 
     public init(params: JSONValue) throws(PaddockError) {
-        tenant = try params.flowTenant()
+        tenant = try params.requiredTenant()
         run = try params.required("run")
     }
 

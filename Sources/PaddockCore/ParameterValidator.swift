@@ -115,6 +115,9 @@ public struct ParameterValidator: Sendable {
             return true
         case (.integer, .double(let number)):
             return number.rounded() == number
+        case (.file, .string(let id)):
+            // A tenant's uploaded file, by id: the host hands the plugin its description.
+            return id.hasPrefix("file-")
         case (.file, .object(let members)):
             let source = members["data"] ?? members["url"]
             if case .string = source, members["name"].map({ if case .string = $0 { true } else { false } }) ?? true {

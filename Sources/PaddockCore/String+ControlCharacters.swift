@@ -25,6 +25,11 @@ extension String {
         return result
     }
 
+    /// Whether any character controls a terminal or reorders text (``isControl(_:)``).
+    public var containsControlCharacters: Bool {
+        unicodeScalars.contains(where: Self.isControl)
+    }
+
     /// Whether `scalar` controls a terminal or reorders text rather than showing as itself.
     static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {

@@ -8,7 +8,7 @@ import PaddockCore
 extension Gateway {
     func putFlow(_ request: Request, _ context: GatewayContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let tenant = try Self.flowTenant(request, context)
+        let tenant = try Self.requiredTenant(request, context)
         let bytes = Array(buffer: try await request.body.collect(upTo: configuration.maximumBodyBytes))
         let definition: JSONValue
         do throws(PaddockError) {
@@ -23,13 +23,13 @@ extension Gateway {
 
     /// `GET`, `DELETE /v1/flows/{id}`, `GET /v1/flows/{id}/runs`, `GET /v1/flows`.
     func flow(_ method: ControlMethod, _ request: Request, _ context: GatewayContext) async throws -> Response {
-        let tenant = try Self.flowTenant(request, context)
+        let tenant = try Self.requiredTenant(request, context)
         let id = context.parameters.get("id") ?? ""
-        return try await relay(method, FlowRequest(tenant: tenant, id: id).params, context)
+        return try await relay(method, TenantRequest(tenant: tenant, id: id).params, context)
     }
 
     func showFlowRun(_ request: Request, _ context: GatewayContext) async throws -> Response {
-        let tenant = try Self.flowTenant(request, context)
+        let tenant = try Self.requiredTenant(request, context)
         let id = try context.parameters.require("id")
         let record = try await supervisor.json(
             .flowShow, FlowShowRequest(tenant: tenant, run: try context.parameters.require("run")).params, requestID: context.requestID)
@@ -42,7 +42,7 @@ extension Gateway {
     /// `node_skipped` events as the nodes go, then `result` or `error`.
     func runFlow(_ request: Request, _ context: GatewayContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let tenant = try Self.flowTenant(request, context)
+        let tenant = try Self.requiredTenant(request, context)
         let body = try await jsonBody(request)
         if case .object(let fields) = body, let unknown = fields.keys.sorted().first(where: { $0 != "input" }) {
             throw GatewayError(PaddockError(.wrongFormat, "a run takes {\"input\": {...}}, not '\(unknown.prefix(64))'", field: unknown), fromRequest: true)
@@ -65,12 +65,12 @@ extension Gateway {
 
     static let noRun = PaddockError(.pluginUnavailable, "this flow has no such run", reason: .notInstalled)
 
-    /// The tenant flows are for: a tenant key's own; an admin key's `X-Paddock-Tenant`.
+    /// The tenant flows and files are for: a tenant key's own; an admin key's `X-Paddock-Tenant`.
     /// - Throws: 400 (101) for an admin key that names none.
-    static func flowTenant(_ request: Request, _ context: GatewayContext) throws(GatewayError) -> String {
+    static func requiredTenant(_ request: Request, _ context: GatewayContext) throws(GatewayError) -> String {
         guard let tenant = tenant(request, context) else {
             throw GatewayError(
-                PaddockError(.configurationMissing, "flows belong to a tenant: with an admin key, name one in X-Paddock-Tenant", field: "X-Paddock-Tenant"),
+                PaddockError(.configurationMissing, "flows and files belong to a tenant: with an admin key, name one in X-Paddock-Tenant", field: "X-Paddock-Tenant"),
                 fromRequest: true)
         }
         return tenant

@@ -85,6 +85,15 @@ public struct Gateway: Sendable {
         keyed.post("flows/:id/runs") { request, context in try await runFlow(request, context) }
         keyed.get("flows/:id/runs") { request, context in try await flow(.flowRuns, request, context) }
         keyed.get("flows/:id/runs/:run") { request, context in try await showFlowRun(request, context) }
+        keyed.post("files") { request, context in try await uploadFile(request, context) }
+        keyed.get("files") { request, context in try await file(.fileList, request, context) }
+        keyed.post("files/uploads") { request, context in try await startUpload(request, context) }
+        keyed.get("files/uploads/:upload") { request, context in try await file(.fileUploadStatus, request, context, key: "upload") }
+        keyed.delete("files/uploads/:upload") { request, context in try await file(.fileUploadAbort, request, context, key: "upload") }
+        keyed.put("files/uploads/:upload/chunks/:index") { request, context in try await putChunk(request, context) }
+        keyed.get("files/:id") { request, context in try await downloadFile(request, context) }
+        keyed.get("files/:id/info") { request, context in try await file(.fileInfo, request, context) }
+        keyed.delete("files/:id") { request, context in try await file(.fileDelete, request, context) }
         keyed.get("tenants/:tenant/plugins/:id/settings") { request, context in try await tenantSettings(request, context, set: false) }
         keyed.put("tenants/:tenant/plugins/:id/settings") { request, context in try await tenantSettings(request, context, set: true) }
         keyed.post("tenants/:tenant/plugins/:id/settings/test") { request, context in try await testConnection(request, context) }

@@ -199,14 +199,22 @@ public enum ControlServer {
             let sendChunk: @Sendable ([UInt8]) -> Void = { reply.chunk(raw: $0) }
             return try await daemon.invokeModel(request, onChunk: request.stream ? sendChunk : nil)
         case .flowPut: return try await daemon.putFlow(FlowPutRequest(params: params)).jsonBytes
-        case .flowGet: return try await daemon.getFlow(FlowRequest(params: params).named()).jsonBytes
-        case .flowList: return try await daemon.listFlows(FlowRequest(params: params)).jsonBytes
-        case .flowDelete: return try await daemon.deleteFlow(FlowRequest(params: params).named()).jsonBytes
-        case .flowRuns: return try await daemon.flowRuns(FlowRequest(params: params).named()).jsonBytes
+        case .flowGet: return try await daemon.getFlow(TenantRequest(params: params).named()).jsonBytes
+        case .flowList: return try await daemon.listFlows(TenantRequest(params: params)).jsonBytes
+        case .flowDelete: return try await daemon.deleteFlow(TenantRequest(params: params).named()).jsonBytes
+        case .flowRuns: return try await daemon.flowRuns(TenantRequest(params: params).named()).jsonBytes
         case .flowShow: return try await daemon.showFlowRun(FlowShowRequest(params: params)).jsonBytes
         case .flowRun:
             let request = try FlowRunRequest(params: params)
             return try await daemon.runFlow(request) { event in if request.stream { reply.chunk(raw: event.jsonBytes) } }.jsonBytes
+        case .fileUploadStart: return try await daemon.startUpload(FileUploadRequest(params: params)).jsonBytes
+        case .fileUploadChunk: return try await daemon.writeChunk(FileChunkRequest(params: params)).jsonBytes
+        case .fileUploadStatus: return try await daemon.uploadStatus(TenantRequest(params: params)).jsonBytes
+        case .fileUploadAbort: return try await daemon.abortUpload(TenantRequest(params: params)).jsonBytes
+        case .fileInfo: return try await daemon.fileInfo(TenantRequest(params: params)).jsonBytes
+        case .fileRead: return try await daemon.readFile(FileReadRequest(params: params)).jsonBytes
+        case .fileList: return try await daemon.listFiles(TenantRequest(params: params)).jsonBytes
+        case .fileDelete: return try await daemon.deleteFile(TenantRequest(params: params)).jsonBytes
         }
     }
 }

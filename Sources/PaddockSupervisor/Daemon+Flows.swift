@@ -18,24 +18,24 @@ extension Daemon {
     }
 
     /// `flow.get`: the stored definition.
-    func getFlow(_ request: FlowRequest) async throws -> JSONValue {
+    func getFlow(_ request: TenantRequest) async throws -> JSONValue {
         ["id": .string(request.id), "tenant": .string(request.tenant), "definition": try await storedFlow(request.tenant, request.id).source]
     }
 
-    func listFlows(_ request: FlowRequest) async throws -> JSONValue {
+    func listFlows(_ request: TenantRequest) async throws -> JSONValue {
         let flows = try await flows.list(tenant: request.tenant).map { entry -> JSONValue in
             ["id": .string(entry.id), "updated_at": .int(entry.updatedAt)]
         }
         return ["tenant": .string(request.tenant), "flows": .array(flows)]
     }
 
-    func deleteFlow(_ request: FlowRequest) async throws -> JSONValue {
+    func deleteFlow(_ request: TenantRequest) async throws -> JSONValue {
         guard try await flows.delete(tenant: request.tenant, id: request.id) else { throw Self.noFlow(request.id) }
         return ["id": .string(request.id), "deleted": true]
     }
 
     /// `flow.runs`: the flow's recent runs, newest first.
-    func flowRuns(_ request: FlowRequest) async throws -> JSONValue {
+    func flowRuns(_ request: TenantRequest) async throws -> JSONValue {
         _ = try await storedFlow(request.tenant, request.id)
         return ["id": .string(request.id), "runs": .array(try await flows.runs(tenant: request.tenant, flow: request.id))]
     }

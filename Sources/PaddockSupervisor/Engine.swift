@@ -12,6 +12,8 @@ public actor Engine {
     public nonisolated let configuration: EngineConfiguration
     /// Plugin storage and the audit log, in `<data>/paddock.db`.
     let storage: StorageService
+    /// Tenants' files, which tool calls take by id and plugins read through the host.
+    let files: FileStore
     /// Python plugins' requirements installed for `python`, in `<data>/envs`.
     nonisolated func environment(python: String) -> PythonEnvironment {
         PythonEnvironment(root: configuration.environmentsDirectory, python: python)
@@ -30,6 +32,7 @@ public actor Engine {
     public init(configuration: EngineConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.configuration = configuration
         self.storage = StorageService(path: configuration.dataDirectory + "/paddock.db")
+        self.files = FileStore(directory: configuration.dataDirectory + "/files", limits: configuration.files)
         self.group = group
     }
 
@@ -212,7 +215,7 @@ public actor Engine {
         guard let item = manifest.tools.flatMap(\.items).first(where: { $0.name == tool }) else {
             throw PaddockError(.permissionDenied, "\(id) declares no tool '\(tool)'")
         }
-        let checked = try Self.validate(arguments, against: item.parameters)
+        let checked = try files.describeFiles(in: try Self.validate(arguments, against: item.parameters), parameters: item.parameters, tenant: scope?.tenant)
         var call: [String: JSONValue] = ["tool": .string(tool), "params": .object(checked)]
         // Nobody takes the chunks: the plugin may leave them out.
         if onChunk == nil { call["stream"] = false }

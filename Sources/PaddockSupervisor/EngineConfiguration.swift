@@ -44,6 +44,8 @@ public struct EngineConfiguration: Sendable {
     private var environments: String?
     /// How long a plugin has to honour a cancelled call before it is killed and restarted.
     public var cancellationGrace: Duration = .seconds(2)
+    /// Tenants' files (``FileStore``): sizes, quota, lifetime.
+    public var files = FileStore.Limits()
     /// An idle plugin is pinged after this long without a message.
     public var heartbeatInterval: Duration = .seconds(10)
     /// No answer to a ping within this and the plugin is wedged.

@@ -45,6 +45,9 @@ final class HostService: Sendable {
             return (permission.apps != .none, "permission.apps: read")
         case "app.invoke":
             return (permission.apps == .write, "permission.apps: write")
+        case "file.read", "file.create":
+            // A tenant's file, while serving a call for that tenant (checked with the call).
+            return (true, "files")
         default:
             return nil
         }
@@ -131,6 +134,20 @@ final class HostService: Sendable {
                 target, model: try Self.string(arguments, "model"),
                 messages: arguments["messages"] ?? .array([]), params: arguments["params"] ?? .object([:]),
                 onChunk: forward, chain: chain, scope: try await scope(target))
+        case "file.read":
+            let tenant = try Self.servedTenant(tenant, method)
+            let id = try Self.string(arguments, "id")
+            let record = try engine.files.existing(id, tenant: tenant)
+            let offset = try arguments.integer("offset", default: 0, in: 0...Int.max)
+            let data = try await engine.files.read(
+                id, tenant: tenant, offset: offset, length: try arguments.integer("length", default: 4 << 20, in: 0...Int.max))
+            return JSONValue.object(["data": .string(Base64.encode(data)), "size": .int(record.size), "offset": .int(offset)]).jsonBytes
+        case "file.create":
+            let tenant = try Self.servedTenant(tenant, method)
+            let data = try Self.base64(try Self.string(arguments, "data"), "data")
+            return try await engine.files.create(
+                tenant: tenant, name: try Self.string(arguments, "name"), contentType: arguments["content_type"]?.stringValue, data: data
+            ).json.jsonBytes
         case "app.list":
             return try await engine.apps().jsonBytes
         case "app.get":
@@ -147,6 +164,14 @@ final class HostService: Sendable {
                 query: Self.strings(arguments["query"]), headers: Self.strings(arguments["headers"]), body: body, chain: chain,
                 scope: try await scope(target))
         }
+    }
+
+    /// Files belong to a tenant: a file call names the tenant of a call being served.
+    private static func servedTenant(_ tenant: String?, _ method: String) throws(PaddockError) -> String {
+        guard let tenant else {
+            throw PaddockError(.permissionDenied, "\(method) names the tenant of a call being served: files belong to a tenant", field: "tenant")
+        }
+        return tenant
     }
 
     /// Refuses a call the manifest does not allow, after auditing it.

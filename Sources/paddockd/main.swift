@@ -32,8 +32,9 @@ var callTimeout: Duration?
 var logLevel: String?
 var safe = false
 var configPath: String?
+var fileLimits = FileStore.Limits()
 let usage =
-    "usage: paddockd [--data DIR] [--config FILE] [--shutdown-timeout SECONDS] [--call-timeout SECONDS] [--allow-range PLUGIN=CIDR]... [--allow-host-port PLUGIN=PORT]... [--log-level LEVEL] [--safe]   (data: default ./.paddock, or PADDOCK_DATA; config: default DATA/paddockd.yaml, its `packages:` section says which packages may be installed; level: trace, debug, info (default, or PADDOCK_LOG_LEVEL), notice, warning, error, critical; --safe: start no plugin, leave the active ones inactive)"
+    "usage: paddockd [--data DIR] [--config FILE] [--shutdown-timeout SECONDS] [--call-timeout SECONDS] [--allow-range PLUGIN=CIDR]... [--allow-host-port PLUGIN=PORT]... [--files-quota SIZE] [--file-max-size SIZE] [--file-ttl SECONDS] [--log-level LEVEL] [--safe]   (data: default ./.paddock, or PADDOCK_DATA; config: default DATA/paddockd.yaml, its `packages:` section says which packages may be installed; level: trace, debug, info (default, or PADDOCK_LOG_LEVEL), notice, warning, error, critical; --safe: start no plugin, leave the active ones inactive)"
 while let argument = arguments.popFirst() {
     switch argument {
     case "--data":
@@ -66,6 +67,18 @@ while let argument = arguments.popFirst() {
             let port = Int(value[value.index(after: equals)...]), (1...65_535).contains(port)
         else { fail("error 102: --allow-host-port takes PLUGIN=PORT, such as weather-forecast=8081") }
         allowedHostPorts[String(value[..<equals]), default: []].append(port)
+    case "--files-quota", "--file-max-size":
+        // What one tenant's files may take together (default 2GiB); the largest file (default 1GiB).
+        guard let value = arguments.popFirst(), let size = try? ByteSize(parsing: value), size.bytes > 0 else {
+            fail("error 102: \(argument) takes a size, such as 512MiB")
+        }
+        if argument == "--files-quota" { fileLimits.tenantQuota = size.bytes } else { fileLimits.maximumFileSize = size.bytes }
+    case "--file-ttl":
+        // How long an uploaded file (or an unfinished upload) is kept (default a day).
+        guard let value = arguments.popFirst(), let seconds = Int(value), seconds > 0, seconds <= 365 * 86_400 else {
+            fail("error 102: --file-ttl takes seconds, more than 0 and at most a year")
+        }
+        fileLimits.lifetime = seconds
     case "--log-level":
         guard let value = arguments.popFirst() else { fail("--log-level needs a level") }
         logLevel = value
@@ -100,6 +113,7 @@ do {
     configuration.allowedHostPorts = allowedHostPorts
     if let shutdownTimeout { configuration.shutdownTimeout = shutdownTimeout }
     if let callTimeout { configuration.callTimeout = callTimeout }
+    configuration.files = fileLimits
     configuration.logger = logger
     let policyPath = configPath ?? data + "/paddockd.yaml"
     if let configPath, FileSystem.kind(of: configPath) == nil { fail("error 101: \(configPath) does not exist") }

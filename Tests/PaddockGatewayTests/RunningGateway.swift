@@ -20,11 +20,11 @@ final class RunningGateway {
     private let daemonOptions: [String]
 
     /// Starts both; `config` is the gateway.yaml text, if any; `weather`, a
-    /// stand-in weather service the weather plugin may reach.
-    init(weather: FakeWeather? = nil, config: String? = nil) throws {
+    /// stand-in weather service the weather plugin may reach; `options`, more of paddockd's.
+    init(weather: FakeWeather? = nil, config: String? = nil, options: [String] = []) throws {
         data = "/tmp/paddock-gateway-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         mkdir(data, 0o700)
-        daemonOptions = weather.map { ["--allow-host-port", "weather-forecast=\($0.port)"] } ?? []
+        daemonOptions = (weather.map { ["--allow-host-port", "weather-forecast=\($0.port)"] } ?? []) + options
         daemon = try Self.startDaemon(data, daemonOptions)
         var arguments = ["--supervisor", data + "/paddockd.sock", "--listen", "127.0.0.1:0"]
         if let config {
@@ -97,13 +97,13 @@ final class RunningGateway {
         try ProcessRunner.run(ProcessRunner.product("paddock"), arguments + ["--data", data])
     }
 
-    /// A request on a fresh connection; `key` as a bearer token.
+    /// A request on a fresh connection; `key` as a bearer token; `timeout`: seconds to wait for the answer.
     func request(
-        _ method: String, _ path: String, key: String? = nil, headers: [String: String] = [:], body: String = ""
+        _ method: String, _ path: String, key: String? = nil, headers: [String: String] = [:], body: String = "", timeout: Double = 10
     ) throws -> HTTPConnection.Response {
         var all = headers
         if let key { all["Authorization"] = "Bearer \(key)" }
-        return try HTTPConnection.request(port: port, method, path, headers: all, body: body)
+        return try HTTPConnection.request(port: port, method, path, headers: all, body: body, timeout: timeout)
     }
 
     deinit {

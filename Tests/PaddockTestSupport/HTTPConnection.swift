@@ -164,8 +164,8 @@ public final class HTTPConnection {
 
     /// One request on a fresh connection.
     public static func request(
-        port: Int, _ method: String, _ path: String, headers: [String: String] = [:], body: String = ""
+        port: Int, _ method: String, _ path: String, headers: [String: String] = [:], body: String = "", timeout: Double = 10
     ) throws -> Response {
-        try HTTPConnection(port: port).request(method, path, headers: headers, body: Array(body.utf8))
+        try HTTPConnection(port: port, timeout: timeout).request(method, path, headers: headers, body: Array(body.utf8))
     }
 }

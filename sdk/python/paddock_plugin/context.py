@@ -22,6 +22,7 @@ class Context:
         self.tools = Tools(connection, tenant)
         self.models = Models(connection, tenant)
         self.apps = Apps(connection, tenant)
+        self.files = Files(connection, tenant)
 
     @property
     def cancelled(self):
@@ -280,6 +281,41 @@ class Models(_Scoped):
 
     def invoke(self, plugin, model, messages, params=None):
         return self._call("model.invoke", {"plugin": plugin, "model": model, "messages": messages, "params": params or {}})
+
+
+class Files(_Scoped):
+    """The tenant's files: those a caller passed in a `file` parameter (a
+    description with "id", "name", "size", "content_type", "md5", "sha256"),
+    and files the plugin makes for its result. Only while serving a call for a tenant."""
+
+    PIECE = 4 << 20
+
+    def read(self, file, offset=0, length=None):
+        """The file's bytes (from `offset`, `length` of them or to the end); `file` is its description or id.
+        A large file is better read piece by piece with `pieces`: the plugin's memory is capped."""
+        return b"".join(self.pieces(file, offset, length))
+
+    def pieces(self, file, offset=0, length=None):
+        """Yields the file's bytes in pieces of at most 4 MiB."""
+        file_id = file["id"] if isinstance(file, dict) else file
+        position = offset
+        while length is None or position < offset + length:
+            want = self.PIECE if length is None else min(self.PIECE, offset + length - position)
+            answer = self._call("file.read", {"id": file_id, "offset": position, "length": want})
+            data = base64.b64decode(answer.get("data", ""))
+            if not data:
+                return
+            yield data
+            position += len(data)
+            if position >= answer.get("size", 0):
+                return
+
+    def create(self, name, data, content_type=None):
+        """Stores `data` (bytes, at most 8 MiB) as a new file of the tenant; its description (return its "id")."""
+        params = {"name": name, "data": base64.b64encode(bytes(data)).decode("ascii")}
+        if content_type:
+            params["content_type"] = content_type
+        return self._call("file.create", params)
 
 
 class Apps(_Scoped):
