@@ -61,7 +61,7 @@ extension Resource {
 extension Permission {
     var jsonValue: JSONValue {
         [
-            "tools": .bool(tools), "llms": .bool(llms), "apps": .string(apps.rawValue), "storage": .int(storage.bytes),
+            "tools": .bool(tools), "llms": .bool(llms), "flows": .bool(flows), "apps": .string(apps.rawValue), "storage": .int(storage.bytes),
             "network": .bool(network), "endpoints": .array(endpoints.map { .string($0.rawValue) }),
         ]
     }

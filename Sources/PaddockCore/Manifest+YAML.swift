@@ -56,12 +56,13 @@ extension Resource: YAMLDecodable {
 
 extension Permission: YAMLDecodable {
     public init?(from yaml: YAMLDecoder) {
-        guard yaml.expectMapping(known: ["tools", "llms", "apps", "storage", "network", "endpoints"]) else {
+        guard yaml.expectMapping(known: ["tools", "llms", "flows", "apps", "storage", "network", "endpoints"]) else {
             return nil
         }
         self.init(
             tools: yaml.optional("tools")?.bool ?? false,
             llms: yaml.optional("llms")?.bool ?? false,
+            flows: yaml.optional("flows")?.bool ?? false,
             apps: yaml.optional("apps")?.oneOf(AppAccess.self) ?? .none,
             storage: yaml.optional("storage")?.decode(ByteSize.self) ?? ByteSize(bytes: 0),
             network: yaml.optional("network")?.bool ?? false,

@@ -5,6 +5,7 @@ extension Permission {
         var lines: [String] = []
         if tools { lines.append("tools: true (may call other plugins' tools)") }
         if llms { lines.append("llms: true (may call model plugins)") }
+        if flows { lines.append("flows: true (may run the flows of the tenant it serves)") }
         if apps != .none { lines.append("apps: \(apps.rawValue)") }
         if storage.bytes > 0 { lines.append("storage: \(storage)") }
         if network { lines.append("network: true (outbound connections)") }
@@ -18,6 +19,7 @@ extension Permission {
         var lines: [String] = []
         if tools, !old.tools { lines.append("tools: false → true (may call other plugins' tools)") }
         if llms, !old.llms { lines.append("llms: false → true (may call model plugins)") }
+        if flows, !old.flows { lines.append("flows: false → true (may run the flows of the tenant it serves)") }
         let order: [AppAccess] = [.none, .read, .write]
         if order.firstIndex(of: apps)! > order.firstIndex(of: old.apps)! { lines.append("apps: \(old.apps.rawValue) → \(apps.rawValue)") }
         if storage > old.storage { lines.append("storage: \(old.storage) → \(storage)") }

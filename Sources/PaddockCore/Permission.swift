@@ -4,6 +4,8 @@ public struct Permission: Hashable, Sendable, Codable {
     public var tools: Bool
     /// May invoke model plugins.
     public var llms: Bool
+    /// May run the flows of the tenant it serves a call for.
+    public var flows: Bool
     public var apps: AppAccess
     /// The storage quota; zero means no storage.
     public var storage: ByteSize
@@ -15,6 +17,7 @@ public struct Permission: Hashable, Sendable, Codable {
     public init(
         tools: Bool = false,
         llms: Bool = false,
+        flows: Bool = false,
         apps: AppAccess = .none,
         storage: ByteSize = ByteSize(bytes: 0),
         network: Bool = false,
@@ -22,6 +25,7 @@ public struct Permission: Hashable, Sendable, Codable {
     ) {
         self.tools = tools
         self.llms = llms
+        self.flows = flows
         self.apps = apps
         self.storage = storage
         self.network = network

@@ -52,7 +52,10 @@ extension Daemon {
     /// changed since it was stored) and records the run.
     /// - Returns: `{"run", "status", "output"}`.
     /// - Throws: the failing node's error, with `details.node` and `details.run`.
-    func runFlow(_ request: FlowRunRequest, onEvent: @escaping @Sendable (JSONValue) -> Void) async throws -> JSONValue {
+    /// - Parameter chain: the plugins the run is made within (a plugin's `flow.run`); its nodes' calls continue it.
+    func runFlow(
+        _ request: FlowRunRequest, chain: CallChain = .outside, onEvent: @escaping @Sendable (JSONValue) -> Void
+    ) async throws -> JSONValue {
         let definition = try await storedFlow(request.tenant, request.id)
         try await check(definition, tenant: request.tenant)
         let start = FlowRecord(run: Self.newRunID(), tenant: request.tenant, flow: request.id, startedMs: FlowRecord.now(), input: request.input)
@@ -63,7 +66,7 @@ extension Daemon {
             definition: definition,
             perform: { [weak self] node, input in
                 guard let self else { throw PaddockError(.pluginUnavailable, "paddockd is stopping") }
-                return try await self.perform(node, input, tenant: tenant, requestID: requestID)
+                return try await self.perform(node, input, tenant: tenant, requestID: requestID, chain: chain)
             },
             onEvent: onEvent)
         let record = await runner.run(start)
@@ -135,11 +138,11 @@ extension Daemon {
     }
 
     /// A node's call, for `tenant`: its output as JSON.
-    private func perform(_ node: FlowNode, _ input: JSONValue, tenant: String, requestID: String?) async throws -> JSONValue {
+    private func perform(_ node: FlowNode, _ input: JSONValue, tenant: String, requestID: String?, chain: CallChain) async throws -> JSONValue {
         switch node.kind {
         case .tool(let plugin, let name):
             let result = try await engine.invokeTool(
-                plugin, tool: name, arguments: input, scope: try await scope(plugin, tenant), requestID: requestID)
+                plugin, tool: name, arguments: input, chain: chain, scope: try await scope(plugin, tenant), requestID: requestID)
             return try JSONValue(parsing: result)
         case .model(let plugin, let name):
             var messages = input["messages"] ?? []
@@ -148,11 +151,11 @@ extension Daemon {
                 messages = input["system"].map { [["role": "system", "content": $0], user] } ?? [user]
             }
             let result = try await engine.invokeModel(
-                plugin, model: name, messages: messages, params: input["params"] ?? [:], scope: try await scope(plugin, tenant),
+                plugin, model: name, messages: messages, params: input["params"] ?? [:], chain: chain, scope: try await scope(plugin, tenant),
                 requestID: requestID)
             return try JSONValue(parsing: result)
         case .endpoint(let plugin, let method, let path):
-            return try await callEndpoint(plugin, method, path, input, tenant: tenant, requestID: requestID)
+            return try await callEndpoint(plugin, method, path, input, tenant: tenant, requestID: requestID, chain: chain)
         case .condition(let test):
             let value = input["value"] ?? .null
             return ["result": .bool(test.holds(value, input["operand"] ?? .null)), "value": value]
@@ -163,7 +166,7 @@ extension Daemon {
     /// is not a string sent as JSON; the answer's body read as JSON when it
     /// says it is, else as text (base64 in `body_base64` when it is not UTF-8).
     private func callEndpoint(
-        _ plugin: String, _ method: HTTPMethod, _ path: String, _ input: JSONValue, tenant: String, requestID: String?
+        _ plugin: String, _ method: HTTPMethod, _ path: String, _ input: JSONValue, tenant: String, requestID: String?, chain: CallChain
     ) async throws -> JSONValue {
         func strings(_ value: JSONValue?) -> [String: String] {
             guard case .object(let members)? = value else { return [:] }
@@ -179,7 +182,7 @@ extension Daemon {
             if !headers.keys.contains(where: { $0.lowercased() == "content-type" }) { headers["content-type"] = "application/json" }
         }
         let answer = try JSONValue(parsing: try await engine.invokeEndpoint(
-            plugin, method: method, path: path, query: strings(input["query"]), headers: headers, body: body,
+            plugin, method: method, path: path, query: strings(input["query"]), headers: headers, body: body, chain: chain,
             scope: try await scope(plugin, tenant), requestID: requestID))
         let bytes = answer["body"]?.stringValue.flatMap(Base64.decode) ?? []
         let answerHeaders = answer["headers"] ?? [:]

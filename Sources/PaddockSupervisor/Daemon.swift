@@ -55,6 +55,11 @@ public actor Daemon {
         await engine.setTenantSettings { [weak self] plugin, tenant in
             try await self?.tenantSettings(plugin, tenant) ?? [:]
         }
+        await engine.setFlowRunner { [weak self] tenant, id, input, chain in
+            guard let self else { throw PaddockError(.pluginUnavailable, "paddockd is stopping") }
+            guard case .object = input else { throw PaddockError(.wrongFormat, "a flow's input is an object", field: "input") }
+            return try await self.runFlow(FlowRunRequest(tenant: tenant, id: id, input: input), chain: chain) { _ in }
+        }
         var failures: [String: PaddockError] = [:]
         var active: [String] = []
         // What an install that was cut short left behind.

@@ -365,6 +365,24 @@ public actor Engine {
         tenantSettings = provider
     }
 
+    /// Runs a tenant's flow for a plugin's `flow.run` (the daemon's flows); without one, there are no flows.
+    private var flowRunner: FlowRunnerHook?
+
+    /// Runs a tenant's flow for a plugin, its nodes' calls continuing the plugin's chain.
+    public typealias FlowRunnerHook = @Sendable (_ tenant: String, _ id: String, _ input: JSONValue, _ chain: CallChain) async throws -> JSONValue
+
+    public func setFlowRunner(_ runner: @escaping FlowRunnerHook) {
+        flowRunner = runner
+    }
+
+    /// Runs the tenant's flow `id` with `input`; its nodes' calls continue
+    /// `chain`, so a flow cannot call back into a plugin that is waiting on it.
+    /// - Throws: 306 when this engine has no flows; the flow's error.
+    func runFlow(tenant: String, id: String, input: JSONValue, chain: CallChain) async throws -> JSONValue {
+        guard let flowRunner else { throw PaddockError(.pluginUnavailable, "this host runs no flows", reason: .notInstalled) }
+        return try await flowRunner(tenant, id, input, chain)
+    }
+
     /// The scope of a call to `id` made for `tenant`.
     func scope(_ id: String, tenant: String) async throws -> CallScope {
         if let tenantSettings { return CallScope(tenant: tenant, settings: try await tenantSettings(id, tenant)) }

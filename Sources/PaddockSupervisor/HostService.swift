@@ -45,6 +45,8 @@ final class HostService: Sendable {
             return (permission.apps != .none, "permission.apps: read")
         case "app.invoke":
             return (permission.apps == .write, "permission.apps: write")
+        case "flow.run":
+            return (permission.flows, "permission.flows")
         case "file.read", "file.create":
             // A tenant's file, while serving a call for that tenant (checked with the call).
             return (true, "files")
@@ -134,6 +136,10 @@ final class HostService: Sendable {
                 target, model: try Self.string(arguments, "model"),
                 messages: arguments["messages"] ?? .array([]), params: arguments["params"] ?? .object([:]),
                 onChunk: forward, chain: chain, scope: try await scope(target))
+        case "flow.run":
+            let tenant = try Self.servedTenant(tenant, method)
+            return try await engine.runFlow(
+                tenant: tenant, id: try Self.string(arguments, "id"), input: arguments["input"] ?? [:], chain: chain).jsonBytes
         case "file.read":
             let tenant = try Self.servedTenant(tenant, method)
             let id = try Self.string(arguments, "id")
@@ -166,10 +172,10 @@ final class HostService: Sendable {
         }
     }
 
-    /// Files belong to a tenant: a file call names the tenant of a call being served.
+    /// Files and flows belong to a tenant: such a call names the tenant of a call being served.
     private static func servedTenant(_ tenant: String?, _ method: String) throws(PaddockError) -> String {
         guard let tenant else {
-            throw PaddockError(.permissionDenied, "\(method) names the tenant of a call being served: files belong to a tenant", field: "tenant")
+            throw PaddockError(.permissionDenied, "\(method) names the tenant of a call being served: files and flows belong to a tenant", field: "tenant")
         }
         return tenant
     }
