@@ -9,14 +9,24 @@ import PaddockCore
 /// against the endpoint's parameters by the supervisor; the plugin's status,
 /// headers and body passed back. A key is needed unless the plugin's
 /// endpoints were made public (webhooks that check their own signatures).
+///
+/// `ANY /t/{tenant}/e/{plugin}/{path...}` is the same call made for the
+/// tenant (its settings, its storage): with a key that may act for it, or
+/// with none when the endpoints are public, so that each tenant can give a
+/// platform its own webhook URL, checked with its own secrets by the plugin.
 extension Gateway {
     func callEndpoint(_ request: Request, _ context: GatewayContext) async throws -> Response {
         let id = try context.parameters.require("plugin")
         let path = "/" + context.parameters.getCatchAll().joined(separator: "/")
+        let pathTenant = context.parameters.get("tenant")
+        if let pathTenant {
+            do throws(PaddockError) { try Tenant.check(pathTenant) } catch { throw GatewayError(error, fromRequest: true) }
+        }
         var context = context
         if !(try await catalog.publicEndpoints(id)) {
             let keys = KeyMiddleware(authenticator: authenticator, limits: keyLimits, adminOnly: false)
             context = try await keys.authenticated(request, context)
+            if let pathTenant { try Self.requireTenant(pathTenant, context) }
         }
         let name = request.method.rawValue
         guard let method = HTTPMethod(rawValue: name), try await catalog.endpointMethods(id).contains(method) else {
@@ -35,7 +45,7 @@ extension Gateway {
         // The plugin sees the request's id as the client will: the client's, or the one made for it.
         headers[HTTPField.Name.requestID.canonicalName] = context.requestID
         let call = EndpointRequest(
-            id: id, method: method, path: path, query: query, headers: headers, body: body, tenant: Self.tenant(request, context),
+            id: id, method: method, path: path, query: query, headers: headers, body: body, tenant: pathTenant ?? Self.tenant(request, context),
             requestID: context.requestID)
         let supervisor = self.supervisor
         let answer = try await counted(id, "endpoint") {

@@ -120,6 +120,8 @@ public struct Gateway: Sendable {
         for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch, .head] {
             router.on("e/:plugin/**", method: method) { request, context in try await callEndpoint(request, context) }
             router.on("e/:plugin", method: method) { request, context in try await callEndpoint(request, context) }
+            router.on("t/:tenant/e/:plugin/**", method: method) { request, context in try await callEndpoint(request, context) }
+            router.on("t/:tenant/e/:plugin", method: method) { request, context in try await callEndpoint(request, context) }
         }
         return router
     }

@@ -23,6 +23,7 @@ class Context:
         self.models = Models(connection, tenant)
         self.apps = Apps(connection, tenant)
         self.files = Files(connection, tenant)
+        self.flows = Flows(connection, tenant)
 
     @property
     def cancelled(self):
@@ -316,6 +317,14 @@ class Files(_Scoped):
         if content_type:
             params["content_type"] = content_type
         return self._call("file.create", params)
+
+
+class Flows(_Scoped):
+    """The flows of the tenant the call is for (needs permission.flows)."""
+
+    def run(self, flow, input=None):
+        """Runs the tenant's flow `flow` with `input` (an object): {"run", "status", "output"}."""
+        return self._call("flow.run", {"id": flow, "input": input or {}})
 
 
 class Apps(_Scoped):
