@@ -5,6 +5,8 @@
 /// to nodes and variables that exist, and no cycle. docs/flows.md has the format.
 public struct FlowDefinition: Sendable {
     public static let maximumNodes = 64
+    /// The largest definition stored, as JSON.
+    public static let largestDefinition = 256 << 10
     /// The flow's deadline when it declares none, in seconds.
     public static let defaultDeadline = 60.0
     /// The longest deadline a flow or a node may declare, in seconds.

@@ -11,6 +11,10 @@ extension Daemon {
     ///   names a tool, model or endpoint the plugin does not declare or
     ///   references an output field the node's output cannot have.
     func putFlow(_ request: FlowPutRequest) async throws -> JSONValue {
+        let size = request.definition.jsonBytes.count
+        guard size <= FlowDefinition.largestDefinition else {
+            throw PaddockError(.wrongFormat, "a flow's definition is at most \(FlowDefinition.largestDefinition) bytes as JSON, not \(size)", field: "definition")
+        }
         let definition = try FlowDefinition(request.definition, id: request.id)
         try await check(definition, tenant: request.tenant)
         let created = try await flows.put(tenant: request.tenant, id: request.id, definition: definition.source)

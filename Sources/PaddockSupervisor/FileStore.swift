@@ -20,6 +20,8 @@ public final class FileStore: Sendable {
         public var lifetime = 86_400
         /// Uploads one tenant may have under way.
         public var maximumUploads = 16
+        /// Files one tenant may keep (and uploads under way), whatever their sizes.
+        public var maximumFiles = 10_000
 
         public init() {}
     }
@@ -397,6 +399,12 @@ public final class FileStore: Sendable {
     }
 
     private func check(_ size: Int, for tenant: String, in state: State) throws(PaddockError) {
+        let count = state.files.values.count { $0.tenant == tenant } + state.uploads.values.count { $0.tenant == tenant }
+        guard count < limits.maximumFiles else {
+            throw PaddockError(
+                .storageQuotaExceeded, "tenant \(tenant) keeps \(limits.maximumFiles) files, the most it may; delete some",
+                details: ["files": String(limits.maximumFiles)])
+        }
         let used = Self.used(by: tenant, in: state)
         guard used + size <= limits.tenantQuota else {
             throw PaddockError(

@@ -45,24 +45,35 @@ struct FlowRecord: Sendable {
     var error: PaddockError?
 
     /// A value larger than this (as JSON) is kept in the record as its size only.
-    static let largestKeptValue = 256 << 10
+    static let largestKeptValue = 64 << 10
+    /// A record larger than this keeps only values of up to ``smallestKeptValue``.
+    static let largestRecord = 256 << 10
+    static let smallestKeptValue = 1 << 10
 
+    /// The record as JSON, at most about ``largestRecord`` bytes: a tenant's
+    /// runs cannot fill the disk with what their nodes said.
     var json: JSONValue {
+        let full = json(keeping: Self.largestKeptValue)
+        return full.jsonBytes.count <= Self.largestRecord ? full : json(keeping: Self.smallestKeptValue)
+    }
+
+    private func json(keeping limit: Int) -> JSONValue {
+        let kept = { (value: JSONValue) in Self.kept(value, limit) }
         var object: [String: JSONValue] = [
             "run": .string(run), "flow": .string(flow), "tenant": .string(tenant), "status": .string(status.rawValue),
-            "started_ms": .double(startedMs), "input": Self.kept(input), "variables": .object(variables.mapValues(Self.kept)),
-            "nodes": .object(nodes.mapValues(Self.json)),
+            "started_ms": .double(startedMs), "input": kept(input), "variables": .object(variables.mapValues(kept)),
+            "nodes": .object(nodes.mapValues { Self.json($0, kept) }),
         ]
         if let endedMs {
             object["ended_ms"] = .double(endedMs)
             object["duration_ms"] = .double(Self.rounded(endedMs - startedMs))
         }
-        if let output { object["output"] = Self.kept(output) }
+        if let output { object["output"] = kept(output) }
         if let error { object["error"] = Self.json(error) }
         return .object(object)
     }
 
-    private static func json(_ node: Node) -> JSONValue {
+    private static func json(_ node: Node, _ kept: (JSONValue) -> JSONValue) -> JSONValue {
         var object: [String: JSONValue] = ["kind": .string(node.kind), "status": .string(node.status.rawValue), "started_ms": .double(node.startedMs)]
         if let endedMs = node.endedMs {
             object["ended_ms"] = .double(endedMs)
@@ -82,9 +93,9 @@ struct FlowRecord: Sendable {
         return .object(object)
     }
 
-    private static func kept(_ value: JSONValue) -> JSONValue {
+    private static func kept(_ value: JSONValue, _ limit: Int) -> JSONValue {
         let size = value.jsonBytes.count
-        return size > largestKeptValue ? ["not_kept": "larger than the record keeps", "bytes": .int(size)] : value
+        return size > limit ? ["not_kept": "larger than the record keeps", "bytes": .int(size)] : value
     }
 
     static func rounded(_ milliseconds: Double) -> Double {

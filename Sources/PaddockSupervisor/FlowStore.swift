@@ -2,11 +2,13 @@ import PaddockCore
 import PaddockStorage
 
 /// Each tenant's flows and the records of their recent runs, in `paddock.db`.
-/// A tenant keeps at most ``maximumFlows`` flows and each flow its last
-/// ``keptRuns`` runs: a tenant that loops on `run` keeps a bounded record.
+/// A tenant keeps at most ``maximumFlows`` flows, each flow its last
+/// ``keptRuns`` runs and the tenant its last ``keptTenantRuns``: a tenant
+/// that loops on `run` keeps a bounded record.
 final class FlowStore: Sendable {
     static let maximumFlows = 256
     static let keptRuns = 100
+    static let keptTenantRuns = 1000
     private let owner: DatabaseOwner
 
     init(owner: DatabaseOwner) {
@@ -82,6 +84,11 @@ final class FlowStore: Sendable {
                     DELETE FROM flow_runs WHERE tenant = ?1 AND flow = ?2 AND id NOT IN
                         (SELECT id FROM flow_runs WHERE tenant = ?1 AND flow = ?2 ORDER BY started_ms DESC, rowid DESC LIMIT ?3)
                     """, [.text(record.tenant), .text(record.flow), .integer(Int64(Self.keptRuns))])
+                try database.query(
+                    """
+                    DELETE FROM flow_runs WHERE tenant = ?1 AND id NOT IN
+                        (SELECT id FROM flow_runs WHERE tenant = ?1 ORDER BY started_ms DESC, rowid DESC LIMIT ?2)
+                    """, [.text(record.tenant), .integer(Int64(Self.keptTenantRuns))])
             }
         }
     }

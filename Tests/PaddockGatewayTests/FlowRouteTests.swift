@@ -109,7 +109,9 @@ struct FlowRouteTests {
             #expect(refused.json?["message"]?.stringValue?.contains("'\(node)'") == true, "\(refused.text)")
         }
         #expect(try stack.request("GET", "/v1/flows/bad", key: key).status == 404, "nothing refused is stored")
-        for hostile in ["{", "- [", String(repeating: "[", count: 5000), #"{"nodes": "x"}"#] {
+        let description = String(repeating: "d", count: 300 << 10)
+        let huge = #"{"description": "\#(description)", "nodes": [{"id": "a", "tool": {"plugin": "text-tools", "name": "slugify"}}]}"#
+        for hostile in ["{", "- [", String(repeating: "[", count: 5000), #"{"nodes": "x"}"#, huge] {
             let refused = try stack.request("PUT", "/v1/flows/bad", key: key, body: hostile)
             #expect(refused.status == 400, "\(hostile.prefix(20)): \(refused.text)")
         }
