@@ -13,9 +13,11 @@ extension Gateway {
     /// The size of the pieces a whole-body upload goes to paddockd in.
     static let uploadPiece = 4 << 20
 
-    /// `POST /v1/files?name=N&md5=H|sha256=H`: the body is the file (`Content-Length` required).
+    /// `POST /v1/files?name=N&md5=H|sha256=H`: the body is the file (`Content-Length` required);
+    /// with `Content-Range`, a chunk (``postChunk(_:_:tenant:range:)``).
     func uploadFile(_ request: Request, _ context: GatewayContext) async throws -> Response {
         let tenant = try Self.requiredTenant(request, context)
+        if let range = request.headers[.contentRange] { return try await postChunk(request, context, tenant: tenant, range: range) }
         guard let length = request.headers[.contentLength].flatMap(Int.init), length > 0 else {
             throw GatewayError(
                 status: .lengthRequired, PaddockError(.configurationMissing, "a file upload needs its Content-Length (and a body)", field: "Content-Length"))
@@ -95,6 +97,41 @@ extension Gateway {
         return try await relay(.fileUploadChunk, chunk.params, context)
     }
 
+    /// `POST /v1/files` with `Content-Range: bytes S-E/T`, as the seed's uploader
+    /// sends chunks: without `X-Upload-Id` the first chunk starts the upload
+    /// (`?name=`, `?md5=` or `?sha256=` for the whole file, `X-Chunk-Size` or
+    /// this chunk's length as the chunk size); with it, a chunk of that upload.
+    /// `X-Chunk-Index` is the chunk's index (default: its start over the chunk
+    /// size). The answer is the upload's progress (its id in `upload`), with
+    /// `file` once the last chunk is in.
+    private func postChunk(_ request: Request, _ context: GatewayContext, tenant: String, range: String) async throws -> Response {
+        let (start, end, total) = try Self.contentRange(range)
+        let data = Array(buffer: try await request.body.collect(upTo: 8 << 20))
+        guard end - start + 1 == data.count else {
+            throw GatewayError(PaddockError(.wrongFormat, "Content-Range names \(end - start + 1) bytes; the body has \(data.count)", field: "Content-Range"), fromRequest: true)
+        }
+        let progress: JSONValue
+        if let id = request.headers[.uploadID] {
+            progress = try await supervisor.json(.fileUploadStatus, TenantRequest(tenant: tenant, id: id).params, requestID: context.requestID)
+        } else {
+            let query = request.uri.queryParameters
+            let chunkSize = request.headers[.chunkSize].flatMap(Int.init) ?? data.count
+            let start = FileUploadRequest(
+                tenant: tenant, name: query.get("name") ?? request.headers[.fileName] ?? "upload", size: total, chunkSize: chunkSize,
+                contentType: request.headers[.contentType], md5: query.get("md5"), sha256: query.get("sha256"))
+            progress = try await supervisor.json(.fileUploadStart, start.params, requestID: context.requestID)
+        }
+        guard let upload = progress["upload"]?.stringValue, let chunkSize = progress["chunk_size"]?.numberValue.map({ Int($0) }), chunkSize > 0 else {
+            throw GatewayError(PaddockError(.internalError, "paddockd answered no upload"))
+        }
+        let given = request.headers[.chunkIndex]
+        guard let index = given.map({ Int($0) }) ?? start / chunkSize, index >= 0 else {
+            throw GatewayError(PaddockError(.wrongFormat, "X-Chunk-Index is a number from 0", field: "X-Chunk-Index"), fromRequest: true)
+        }
+        let chunk = FileChunkRequest(tenant: tenant, upload: upload, index: index, data: data, offset: start, total: total)
+        return try await relay(.fileUploadChunk, chunk.params, context)
+    }
+
     /// `bytes S-E/T`.
     static func contentRange(_ text: String) throws(GatewayError) -> (Int, Int, Int) {
         let parts = text.split(whereSeparator: { $0 == " " || $0 == "-" || $0 == "/" })
@@ -168,4 +205,7 @@ struct FilePieces: AsyncSequence, Sendable {
 
 extension HTTPField.Name {
     static let fileName = HTTPField.Name("X-File-Name")!
+    static let uploadID = HTTPField.Name("X-Upload-Id")!
+    static let chunkIndex = HTTPField.Name("X-Chunk-Index")!
+    static let chunkSize = HTTPField.Name("X-Chunk-Size")!
 }

@@ -86,6 +86,26 @@ struct FileRouteTests {
         #expect(download.status == 200 && download.text == text && download.headers["content-type"] == "text/plain", "\(download.headers)")
         #expect(download.headers["content-disposition"]?.contains("words.txt") == true)
 
+        // Chunks to POST /v1/files with Content-Range, as the seed's uploader sends them: the first starts the upload.
+        let parts = [String(repeating: "a", count: 65536), String(repeating: "b", count: 65536), String(repeating: "c", count: 100)]
+        let total = 65536 * 2 + 100
+        let first = try stack.request(
+            "POST", "/v1/files?name=abc.txt", key: key, headers: ["Content-Range": "bytes 0-65535/\(total)", "X-Chunk-Index": "0"], body: parts[0])
+        let uploadID = try #require(first.json?["upload"]?.stringValue, "\(first.text)")
+        for (index, start) in [(2, 131072), (2, 131072), (1, 65536)] {
+            let part = parts[index]
+            let sent = try stack.request(
+                "POST", "/v1/files", key: key,
+                headers: ["Content-Range": "bytes \(start)-\(start + part.utf8.count - 1)/\(total)", "X-Upload-Id": uploadID], body: part)
+            #expect(sent.status == 200, "\(sent.text)")
+            if index == 1 {
+                let expected = try ProcessRunner.run(
+                    URL(fileURLWithPath: "/usr/bin/python3"),
+                    ["-c", "import hashlib; print(hashlib.md5(b'a' * 65536 + b'b' * 65536 + b'c' * 100).hexdigest())"]).stdout
+                #expect(sent.json?["file"]?["md5"]?.stringValue == expected.trimmingCharacters(in: .whitespacesAndNewlines), "\(sent.text)")
+            }
+        }
+
         // A tool makes a file for its result; the client downloads it.
         let made = try stack.request("POST", "/v1/plugins/file-tools/tools/make", key: key, body: #"{"text": "made by a plugin"}"#)
         let madeID = try #require(made.json?["file"]?["id"]?.stringValue, "\(made.text)")
