@@ -108,11 +108,15 @@ def decrypt_block(round_keys, block):
     return bytes(state)
 
 
-def cbc_encrypt(key, iv, data):
-    """`data` (a multiple of 16 bytes: pad it first) encrypted in CBC mode."""
+def _round_keys(key, iv, data):
     if len(data) % 16 or len(iv) != 16:
         raise ValueError("CBC takes whole 16-byte blocks and a 16-byte IV")
-    round_keys = expand_key(key)
+    return expand_key(key)
+
+
+def cbc_encrypt(key, iv, data):
+    """`data` (a multiple of 16 bytes: pad it first) encrypted in CBC mode."""
+    round_keys = _round_keys(key, iv, data)
     previous = iv
     out = bytearray()
     for i in range(0, len(data), 16):
@@ -123,9 +127,7 @@ def cbc_encrypt(key, iv, data):
 
 def cbc_decrypt(key, iv, data):
     """`data` decrypted in CBC mode (padding left in place)."""
-    if len(data) % 16 or len(iv) != 16:
-        raise ValueError("CBC takes whole 16-byte blocks and a 16-byte IV")
-    round_keys = expand_key(key)
+    round_keys = _round_keys(key, iv, data)
     previous = iv
     out = bytearray()
     for i in range(0, len(data), 16):
