@@ -36,13 +36,15 @@ admin=$("$bin/paddock" keys create --data "$data" --admin 2>/dev/null)
 gateway=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 
-# A run that found failures fails, and so does one where the gateway stopped
+# One worker: with two, hypothesis's lambda descriptions race in Python's ast
+# module ("AST constructor recursion depth mismatch"), a runtime error of
+# its own. A run that found failures fails, and so does one where the gateway stopped
 # answering. A run that only hit schemathesis's own runtime errors (a flaky
 # example generator, seen in 4.32) is run once more.
 run() {
 	"$venv/bin/st" run docs/openapi.yaml --url "http://127.0.0.1:$port" "$@" \
 		--checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
-		--max-examples "${SCHEMATHESIS_EXAMPLES:-25}" --workers 2 --no-color 2>&1 | tee "$data/st.out"
+		--max-examples "${SCHEMATHESIS_EXAMPLES:-25}" --workers 1 --no-color 2>&1 | tee "$data/st.out"
 	return "${PIPESTATUS[0]}"
 }
 # Run with a tenant key over every route, then with an admin key over the
