@@ -85,8 +85,10 @@ import Testing
     @Test func examplesAreValid() throws {
         let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../examples").standardizedFileURL
+        // Every folder with a manifest (examples/flows holds flows, not a plugin).
         let plugins = try FileManager.default.contentsOfDirectory(atPath: examples.path)
-        #expect(plugins.contains("weather-forecast"))
+            .filter { FileManager.default.fileExists(atPath: examples.appendingPathComponent("\($0)/manifest.yaml").path) }
+        #expect(plugins.contains("weather-forecast") && plugins.contains("wechat-dingtalk-connector"))
         for plugin in plugins {
             let (status, report) = try PaddockCLI.validateJSON(examples.appendingPathComponent(plugin))
             #expect(status == 0, "\(plugin): \(report)")

@@ -9,7 +9,9 @@ import Testing
         #expect(Set(ControlMethod.allCases.map(\.rawValue)) == [
             "install", "activate", "deactivate", "uninstall", "settings", "list", "status", "logs", "storage.usage",
             "storage.check", "storage.quota", "audit", "plugin", "metrics", "endpoint", "credentials.test", "keys.create", "keys.list",
-            "keys.revoke", "keys.verify", "invoke", "model", "rollback", "versions",
+            "keys.revoke", "keys.verify", "invoke", "model", "rollback", "versions", "flow.put", "flow.get", "flow.list", "flow.delete",
+            "flow.run", "flow.runs", "flow.show", "file.upload.start", "file.upload.chunk", "file.upload.status", "file.upload.abort",
+            "file.info", "file.read", "file.list", "file.delete",
         ])
     }
 
@@ -21,6 +23,15 @@ import Testing
         try roundTrip(UninstallRequest(id: "notes", force: true))
         try roundTrip(SettingsRequest(id: "notes", tenant: "acme", set: ["units": "metric"], publicEndpoints: false))
         try roundTrip(SettingsRequest(id: "notes"))
+        try roundTrip(SettingsRequest(id: "notes", tenants: ["acme", "globex"]))
+        try roundTrip(TenantRequest(tenant: "acme", id: "reply"))
+        try roundTrip(TenantRequest(tenant: "acme"))
+        try roundTrip(FlowPutRequest(tenant: "acme", id: "reply", definition: ["nodes": []]))
+        try roundTrip(FlowRunRequest(tenant: "acme", id: "reply", input: ["title": "x"], stream: true, requestID: "r-1"))
+        try roundTrip(FlowShowRequest(tenant: "acme", run: "0123"))
+        try roundTrip(FileUploadRequest(tenant: "acme", name: "a.bin", size: 10, chunkSize: 65536, contentType: "text/plain", md5: "00", sha256: nil))
+        try roundTrip(FileChunkRequest(tenant: "acme", upload: "upload-1", index: 2, data: [1, 2, 3], offset: 131072, total: 200000))
+        try roundTrip(FileReadRequest(tenant: "acme", id: "file-1", offset: 5, length: 7))
         try roundTrip(StatusRequest(id: "notes"))
         try roundTrip(StatusRequest())
         try roundTrip(LogsRequest(id: "notes", tail: 7))
@@ -57,6 +68,22 @@ import Testing
             #expect(error?.field == field)
             #expect(error?.message == "the parameter '\(field)' is missing")
         }
+    }
+
+    @Test func flowsAndFilesNeedATenant() {
+        let types: [any ControlRequest.Type] = [
+            TenantRequest.self, FlowPutRequest.self, FlowRunRequest.self, FlowShowRequest.self, FileUploadRequest.self, FileChunkRequest.self,
+            FileReadRequest.self,
+        ]
+        for type in types {
+            let missing = #expect(throws: PaddockError.self) { try type.init(params: ["id": "x"]) }
+            #expect(missing?.code == .configurationMissing && missing?.field == "tenant", "\(type)")
+            let hostile = #expect(throws: PaddockError.self) { try type.init(params: ["id": "x", "tenant": "../other"]) }
+            #expect(hostile?.code == .wrongFormat && hostile?.field == "tenant", "\(type)")
+        }
+        #expect(throws: PaddockError.self) { try FileChunkRequest(params: ["tenant": "acme", "upload": "u", "index": 0, "data": "not base64!"]) }
+        #expect(throws: PaddockError.self) { try FlowRunRequest(params: ["tenant": "acme", "id": "f", "input": [1]]) }
+        #expect(throws: PaddockError.self) { try SettingsRequest(params: ["id": "notes", "tenants": ["*", "acme"]]) }
     }
 
     @Test func theOtherRequiredParametersAre101InTheirTurn() {

@@ -6,7 +6,7 @@ import Testing
 /// JSONEncoder gave the manifest before it: the same keys, values and absences.
 @Suite struct ManifestJSONTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let examples = ["echo-swift", "mini-llm", "notes", "text-tools", "weather-forecast"]
+    static let examples = ["echo-swift", "mini-llm", "notes", "text-tools", "weather-forecast", "wechat-dingtalk-connector"]
 
     @Test func everyExampleIsCoveredHere() throws {
         let found = try FileManager.default.contentsOfDirectory(atPath: Self.repository.appendingPathComponent("examples").path)
